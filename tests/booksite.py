@@ -1,0 +1,223 @@
+"""Open the built book in headless Chromium and record what each page does.
+
+Used by tests/test_pages.py (which asserts) and benchmarks/run.py (which reports).
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+import http.server
+import os
+import re
+import shutil
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+HTML = ROOT / "_build" / "html"
+# Characters that only a Korean-capable font can draw (see _ext/offline_assets.py).
+HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
+# TeX that MathJax should have replaced; looked for outside code blocks only.
+RAW_TEX = re.compile(r"\\\(|\\\)|\\\[|\\\]|\$\$|\\begin\{|\\frac\{|\\sqrt\{")
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+]
+SKIP_DIRS = {"_static", "_sources", "_images", "reports", "_sphinx_design_static"}
+
+
+def chromium_path() -> str:
+    """Debian's chromium (apt-get install chromium), or $CHROMIUM."""
+    path = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if not path:
+        raise RuntimeError(
+            "chromium not found: install it with `apt-get install --no-install-recommends chromium` "
+            "(or set CHROMIUM=/path/to/chromium)"
+        )
+    return path
+
+
+def site_pages(html: Path = HTML) -> list[str]:
+    """Every HTML page of the built site, as paths relative to its root."""
+    pages = []
+    for path in sorted(html.rglob("*.html")):
+        rel = path.relative_to(html)
+        if rel.parts[0] in SKIP_DIRS:
+            continue
+        pages.append(rel.as_posix())
+    return pages
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:  # keep test output clean
+        pass
+
+
+@contextlib.contextmanager
+def serve(directory: Path = HTML):
+    """Serve ``directory`` on 127.0.0.1 (a free port) for the duration of the block."""
+    handler = functools.partial(_QuietHandler, directory=str(directory))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextlib.contextmanager
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@dataclass
+class PageReport:
+    page: str
+    bytes: int = 0
+    requests: list[str] = field(default_factory=list)
+    external: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    broken_images: list[str] = field(default_factory=list)
+    raw_tex: list[str] = field(default_factory=list)
+    math_total: int = 0
+    math_typeset: int = 0
+    korean_nodes: int = 0
+    korean_without_font: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+
+
+_AFTER_LOAD = """
+async () => {
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+    await MathJax.startup.promise;
+  }
+  await document.fonts.ready;
+}
+"""
+
+_PAGE_FACTS = r"""
+() => {
+  const inCode = (el) => el.closest('pre, code, script, style, .highlight, mjx-container, mjx-assistive-mml');
+  const rawTex = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const re = new RegExp(%s);
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    const el = node.parentElement;
+    if (!el || inCode(el)) continue;
+    const style = getComputedStyle(el);
+    if (style.display === 'none' || style.visibility === 'hidden') continue;
+    if (re.test(node.textContent)) rawTex.push(node.textContent.trim().slice(0, 80));
+  }
+  const maths = Array.from(document.querySelectorAll('.math'));
+  const typeset = maths.filter((m) => m.querySelector('mjx-container')).length;
+  const images = Array.from(document.images)
+    .filter((img) => !(img.complete && img.naturalWidth > 0))
+    .map((img) => img.getAttribute('src'));
+  return {rawTex, mathTotal: maths.length, mathTypeset: typeset, brokenImages: images};
+}
+""" % repr(RAW_TEX.pattern)
+
+
+def _korean_font_problems(page, cdp) -> tuple[int, list[str]]:
+    """Elements whose Hangul is not drawn by a Korean-capable web font.
+
+    Chromium reports, per element, which platform fonts drew its text and how many
+    glyphs each drew.  Every Hangul character must be drawn by the book's own web
+    font (a custom font); a fallback system font on a machine without CJK fonts
+    would draw boxes.
+    """
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument", {"depth": -1})["root"]
+    targets = []
+
+    def walk(node):
+        children = node.get("children", [])
+        own = "".join(c.get("nodeValue", "") for c in children if c.get("nodeType") == 3)
+        if node.get("nodeType") == 1 and node.get("nodeName") not in ("SCRIPT", "STYLE", "TITLE"):
+            n = len(HANGUL.findall(own))
+            if n:
+                targets.append((node["nodeId"], n, own.strip()[:40]))
+        for child in children:
+            walk(child)
+        if "contentDocument" in node:
+            walk(node["contentDocument"])
+
+    walk(root)
+    problems = []
+    checked = 0
+    for node_id, n_hangul, text in targets:
+        fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node_id})["fonts"]
+        if not fonts:  # not rendered (display: none, e.g. a collapsed solution)
+            continue
+        checked += 1
+        drawn_by_webfont = sum(f["glyphCount"] for f in fonts if f.get("isCustomFont"))
+        if drawn_by_webfont < n_hangul:
+            names = ", ".join(f"{f['familyName']}:{f['glyphCount']}" for f in fonts)
+            problems.append(f"{text!r} ({n_hangul} Hangul; fonts {names})")
+    return checked, problems
+
+
+def inspect_page(b, base_url: str, page_path: str, check_fonts: bool = True) -> PageReport:
+    """Open one page in a fresh context (empty cache) and report on it."""
+    report = PageReport(page_path)
+    host = urlsplit(base_url).netloc
+    context = b.new_context(service_workers="block")
+    page = context.new_page()
+
+    def route(route):
+        url = route.request.url
+        parts = urlsplit(url)
+        if parts.scheme in ("data", "blob") or parts.netloc == host:
+            route.continue_()
+        else:
+            report.external.append(url)
+            route.abort()
+
+    def on_response(response):
+        if response.status >= 400:
+            report.failed.append(f"{response.status} {response.url}")
+            return
+        try:
+            body = response.body()
+        except Exception:  # redirects have no body
+            body = b""
+        report.bytes += len(body) + sum(len(k) + len(v) + 4 for k, v in response.headers.items())
+
+    page.route("**/*", route)
+    page.on("response", on_response)
+    page.on("request", lambda r: report.requests.append(r.url))
+    page.on("requestfailed", lambda r: report.failed.append(f"{r.failure} {r.url}")
+            if urlsplit(r.url).netloc == host else None)
+    page.on("console", lambda m: report.console_errors.append(m.text) if m.type == "error" else None)
+    page.goto(base_url + page_path, wait_until="load")
+    page.evaluate(_AFTER_LOAD)
+    page.wait_for_load_state("networkidle")
+    facts = page.evaluate(_PAGE_FACTS)
+    report.raw_tex = facts["rawTex"]
+    report.math_total = facts["mathTotal"]
+    report.math_typeset = facts["mathTypeset"]
+    report.broken_images = facts["brokenImages"]
+    if check_fonts:
+        cdp = context.new_cdp_session(page)
+        report.korean_nodes, report.korean_without_font = _korean_font_problems(page, cdp)
+    context.close()
+    return report
