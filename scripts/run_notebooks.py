@@ -58,7 +58,8 @@ def dumps(nb: nbformat.NotebookNode) -> str:
     return nbformat.writes(nb) + "\n"
 
 
-def execute(path: Path) -> None:
+def execute_notebook(path: Path) -> nbformat.NotebookNode:
+    """Run ``path`` top to bottom in a fresh kernel (cwd: its folder); return it normalized."""
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
@@ -70,7 +71,11 @@ def execute(path: Path) -> None:
         resources={"metadata": {"path": str(path.parent)}},
     )
     client.execute()
-    path.write_text(dumps(normalize(nb)), encoding="utf-8")
+    return normalize(nb)
+
+
+def execute(path: Path) -> None:
+    path.write_text(dumps(execute_notebook(path)), encoding="utf-8")
 
 
 def is_normalized(path: Path) -> bool:

@@ -209,9 +209,19 @@ def inspect_page(b, base_url: str, page_path: str, check_fonts: bool = True) -> 
             if urlsplit(r.url).netloc == host else None)
     page.on("console", lambda m: report.console_errors.append(m.text) if m.type == "error" else None)
     page.goto(base_url + page_path, wait_until="load")
-    page.evaluate(_AFTER_LOAD)
-    page.wait_for_load_state("networkidle")
-    facts = page.evaluate(_PAGE_FACTS)
+    facts = None
+    for _ in range(5):  # a redirect page (index.html) navigates once more
+        try:
+            page.evaluate(_AFTER_LOAD)
+            page.wait_for_load_state("networkidle")
+            facts = page.evaluate(_PAGE_FACTS)
+            break
+        except Exception as exc:
+            if "Execution context was destroyed" not in str(exc):
+                raise
+            page.wait_for_load_state("load")
+    if facts is None:
+        raise RuntimeError(f"{page_path} kept navigating")
     report.raw_tex = facts["rawTex"]
     report.math_total = facts["mathTotal"]
     report.math_typeset = facts["mathTypeset"]

@@ -1,0 +1,95 @@
+"""The strict build fails, naming the file, on each kind of fault.
+
+Each test builds a copy of the book (the real _config.yml, extensions, templates and
+references.bib, with a small table of contents) into which one fault is injected,
+using the same ./build.sh a reader runs.  A clean copy is built too, so a failure
+below is the fault's doing and not the copy's.
+"""
+import shutil
+import subprocess
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+ROOT = Path(__file__).resolve().parents[1]
+FAST_TIMEOUT = 5  # seconds; the real limit is in _config.yml (execute.timeout)
+
+
+def make_book(dest: Path, fault_page: str, fault_body, timeout: int | None = None) -> Path:
+    for name in ("_config.yml", "references.bib"):
+        shutil.copy2(ROOT / name, dest / name)
+    for folder in ("_ext", "_templates"):
+        shutil.copytree(ROOT / folder, dest / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    if timeout is not None:
+        config = yaml.safe_load((dest / "_config.yml").read_text(encoding="utf-8"))
+        config["execute"]["timeout"] = timeout
+        (dest / "_config.yml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    (dest / "intro.md").write_text("# 시험용 책\n\n결함을 하나 넣은 사본입니다.\n", encoding="utf-8")
+    page = dest / fault_page
+    if page.suffix == ".ipynb":
+        nbformat.write(fault_body, page)
+    else:
+        page.write_text(fault_body, encoding="utf-8")
+    (dest / "_toc.yml").write_text(
+        f"format: jb-book\nroot: intro\nchapters:\n  - file: {page.stem}\n", encoding="utf-8"
+    )
+    return dest
+
+
+def build(book: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(ROOT / "build.sh"), str(book)], capture_output=True, text=True, timeout=600
+    )
+
+
+def notebook(*sources):
+    cells = [new_markdown_cell("# 결함 노트북\n\n셀 하나를 실행합니다.")]
+    cells += [new_code_cell(s) for s in sources]
+    return new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+
+
+def assert_fails_naming(result, filename, *evidence):
+    log = result.stdout + result.stderr
+    assert result.returncode != 0, f"build passed despite the fault in {filename}:\n{log[-2000:]}"
+    lines = [line for line in log.splitlines() if filename in line and ("WARNING" in line or "ERROR" in line)]
+    assert lines, f"no warning names {filename}:\n{log[-3000:]}"
+    for word in evidence:
+        assert word in log, f"{word!r} not in build log:\n{log[-3000:]}"
+
+
+def test_clean_copy_builds(tmp_path):
+    result = build(make_book(tmp_path, "chapter.ipynb", notebook("print(1 + 1)")))
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    assert (tmp_path / "_build" / "html" / "chapter.html").is_file()
+
+
+def test_cell_that_raises_fails_the_build(tmp_path):
+    result = build(make_book(tmp_path, "raises.ipynb", notebook("raise ValueError('injected fault')")))
+    assert_fails_naming(result, "raises.ipynb", "injected fault")
+
+
+def test_cell_over_the_time_limit_fails_the_build(tmp_path):
+    book = make_book(tmp_path, "slow.ipynb", notebook("import time\ntime.sleep(60)"), timeout=FAST_TIMEOUT)
+    result = build(book)
+    assert_fails_naming(result, "slow.ipynb")
+    assert "timed out" in (result.stdout + result.stderr).lower() or "Timeout" in result.stdout + result.stderr
+
+
+def test_output_on_stderr_fails_the_build(tmp_path):
+    result = build(make_book(tmp_path, "noisy.ipynb", notebook("import sys\nprint('oops', file=sys.stderr)")))
+    assert_fails_naming(result, "noisy.ipynb", "stderr")
+
+
+def test_broken_cross_reference_fails_the_build(tmp_path):
+    body = "# 깨진 참조\n\n{numref}`fig-does-not-exist` 그리고 {doc}`no_such_page`.\n"
+    result = build(make_book(tmp_path, "broken_ref.md", body))
+    assert_fails_naming(result, "broken_ref.md", "fig-does-not-exist", "no_such_page")
+
+
+def test_unknown_citation_key_fails_the_build(tmp_path):
+    body = "# 없는 인용\n\n{cite}`nobody2099imaginary` 를 인용합니다.\n"
+    result = build(make_book(tmp_path, "bad_cite.md", body))
+    assert_fails_naming(result, "bad_cite.md", "nobody2099imaginary")
