@@ -26,7 +26,7 @@ if [ ! -x "$PY" ] || [ "$(cat "$VENV/.requirements.sha256" 2>/dev/null)" != "$wa
   rm -rf "$VENV"
   "$base" -m venv "$VENV" >/dev/null 2>&1 \
     || die "could not create a virtual environment with $base (Debian: apt-get install python3-venv)"
-  { "$PY" -m pip install --upgrade pip && "$PY" -m pip install -r "$ROOT/requirements.txt"; } > "$VENV/install.log" 2>&1 \
+  "$PY" -m pip install -r "$ROOT/requirements.txt" > "$VENV/install.log" 2>&1 \
     || die "pip install -r requirements.txt failed; see $VENV/install.log (PyPI must be reachable)"
   echo "$want" > "$VENV/.requirements.sha256"
 fi

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gzip
 import http.server
 import os
 import re
@@ -56,15 +57,37 @@ def site_pages(html: Path = HTML) -> list[str]:
     return pages
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+COMPRESSIBLE = {".html", ".css", ".js", ".json", ".txt", ".svg", ".map", ".xml", ".ttf"}
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    """A static server that, like any production web server, gzips text on request."""
+
     def log_message(self, *args) -> None:  # keep test output clean
         pass
+
+    def do_GET(self) -> None:
+        path = Path(self.translate_path(self.path))
+        if (
+            path.is_file()
+            and path.suffix in COMPRESSIBLE
+            and "gzip" in self.headers.get("Accept-Encoding", "")
+        ):
+            body = gzip.compress(path.read_bytes(), compresslevel=6, mtime=0)
+            self.send_response(200)
+            self.send_header("Content-Type", self.guess_type(str(path)))
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        super().do_GET()
 
 
 @contextlib.contextmanager
 def serve(directory: Path = HTML):
     """Serve ``directory`` on 127.0.0.1 (a free port) for the duration of the block."""
-    handler = functools.partial(_QuietHandler, directory=str(directory))
+    handler = functools.partial(_Handler, directory=str(directory))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -90,7 +113,8 @@ def browser():
 @dataclass
 class PageReport:
     page: str
-    bytes: int = 0
+    bytes: int = 0  # decoded size of everything the page loaded (headers included)
+    transferred: int = 0  # bytes on the wire (gzip where the server compressed)
     requests: list[str] = field(default_factory=list)
     external: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
@@ -200,7 +224,9 @@ def inspect_page(b, base_url: str, page_path: str, check_fonts: bool = True) -> 
             body = response.body()
         except Exception:  # redirects have no body
             body = b""
-        report.bytes += len(body) + sum(len(k) + len(v) + 4 for k, v in response.headers.items())
+        headers = sum(len(k) + len(v) + 4 for k, v in response.headers.items())
+        report.bytes += len(body) + headers
+        report.transferred += int(response.headers.get("content-length", len(body))) + headers
 
     page.route("**/*", route)
     page.on("response", on_response)

@@ -61,3 +61,11 @@ def test_page_has_no_javascript_errors(reports, page):
 
 def test_the_book_has_math_to_check(reports):
     assert sum(r.math_total for r in reports.values()) > 0
+
+
+PAGE_BUDGET = 1_500_000  # bytes on the wire per page, fonts, scripts and figures included
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_transfers_under_budget(reports, page):
+    assert 0 < reports[page].transferred < PAGE_BUDGET
