@@ -39,10 +39,12 @@ def make_book(dest: Path, fault_page: str, fault_body, timeout: int | None = Non
     return dest
 
 
-def build(book: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(ROOT / "build.sh"), str(book)], capture_output=True, text=True, timeout=600
-    )
+def build(book: Path, offline: bool = False) -> subprocess.CompletedProcess:
+    cmd = [str(ROOT / "build.sh"), str(book)]
+    if offline:
+        # A new network namespace with only loopback up (kernels talk over 127.0.0.1).
+        cmd = ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$0" "$@"', *cmd]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=600)
 
 
 def notebook(*sources):
@@ -60,10 +62,15 @@ def assert_fails_naming(result, filename, *evidence):
         assert word in log, f"{word!r} not in build log:\n{log[-3000:]}"
 
 
-def test_clean_copy_builds(tmp_path):
-    result = build(make_book(tmp_path, "chapter.ipynb", notebook("print(1 + 1)")))
+def test_clean_copy_builds_with_no_network(tmp_path):
+    nb = notebook("print(1 + 1)")
+    nb.cells[0].source += "\n\n$$\\operatorname{Var}(q \\cdot k) = d_k$$"
+    result = build(make_book(tmp_path, "chapter.ipynb", nb), offline=True)
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
-    assert (tmp_path / "_build" / "html" / "chapter.html").is_file()
+    html = tmp_path / "_build" / "html"
+    assert (html / "chapter.html").is_file()
+    assert (html / "_static" / "mathjax" / "startup.js").is_file()
+    assert (html / "_static" / "fonts" / "book-korean-normal.woff2").is_file()
 
 
 def test_cell_that_raises_fails_the_build(tmp_path):
