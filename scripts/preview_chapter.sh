@@ -4,17 +4,18 @@
 # want to see one chapter quickly without touching _build/ of the working tree.
 #
 #   scripts/preview_chapter.sh notebooks/batch_norm.ipynb [more.ipynb ...]
-#   -> /tmp/book-preview-<user>/_build/html, warnings printed, exit 1 on any
+#   scripts/preview_chapter.sh --none      (execute nothing; every page from stored outputs)
+#   -> /tmp/book-preview-<name>/_build/html (or $PREVIEW_DIR), warnings printed, exit 1 on any
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-[ $# -ge 1 ] || { echo "usage: $0 notebooks/NAME.ipynb [...]" >&2; exit 2; }
+[ $# -ge 1 ] || { echo "usage: $0 notebooks/NAME.ipynb [...] | --none" >&2; exit 2; }
 JB="$ROOT/.venv/bin/jupyter-book"
 [ -x "$JB" ] || { echo "error: $JB missing; run ./build.sh once first" >&2; exit 2; }
 DEST="${PREVIEW_DIR:-/tmp/book-preview-$(basename "$1" .ipynb)}"
 rm -rf "$DEST"; mkdir -p "$DEST"
 tar -C "$ROOT" --exclude=./.venv --exclude=./_build --exclude=./.git -cf - . | tar -C "$DEST" -xf -
 # every notebook not named on the command line: render stored outputs, do not execute
-keep=(); for nb in "$@"; do keep+=("$(basename "$nb")"); done
+keep=(); for nb in "$@"; do [ "$nb" = "--none" ] || keep+=("$(basename "$nb")"); done
 {
   echo "execute:"
   echo "  exclude_patterns:"
