@@ -1,0 +1,283 @@
+"""Claims of notebooks/attention_permutation.ipynb, checked on the notebook's own functions.
+
+Invariance of attention with fixed queries, equivariance of (multi-head) self-attention,
+and the two things that break equivariance: positional encodings and a causal mask.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from nbload import load_notebook
+
+nb = load_notebook("attention_permutation")
+
+PROPERTY = settings(max_examples=60, deadline=None, derandomize=True)
+values = st.floats(min_value=-2.0, max_value=2.0, allow_nan=False, allow_infinity=False, width=64)
+
+
+def matrices(rows, cols):
+    return hnp.arrays(np.float64, (rows, cols), elements=values)
+
+
+@st.composite
+def permutations_of(draw, n):
+    return np.array(draw(st.permutations(range(n))), dtype=np.int64)
+
+
+def assert_close(actual, expected):
+    scale = max(1.0, float(np.max(np.abs(expected))))
+    np.testing.assert_allclose(actual, expected, rtol=1e-9, atol=1e-9 * scale)
+
+
+def seeded_problem(seed, n, d, d_k, d_v):
+    """Generic inputs (no accidental symmetry) drawn from a seeded generator."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    W_q, W_k = rng.standard_normal((2, d, d_k)) / math.sqrt(d)
+    W_v = rng.standard_normal((d, d_v)) / math.sqrt(d)
+    return X, W_q, W_k, W_v
+
+
+# --- the functions compute what the equations say ------------------------------------------
+
+
+@PROPERTY
+@given(st.data(), st.integers(1, 4), st.integers(1, 6), st.integers(1, 4), st.integers(1, 3))
+def test_attention_matches_a_loop_over_the_formula(data, m, n, d_k, d_v):
+    Q, K, V = data.draw(matrices(m, d_k)), data.draw(matrices(n, d_k)), data.draw(matrices(n, d_v))
+    expected = np.zeros((m, d_v))
+    for i in range(m):
+        scores = [sum(Q[i, c] * K[j, c] for c in range(d_k)) / math.sqrt(d_k) for j in range(n)]
+        top = max(scores)
+        exps = [math.exp(s - top) for s in scores]
+        for j in range(n):
+            expected[i] += exps[j] / sum(exps) * V[j]
+    assert_close(nb.attention(Q, K, V), expected)
+
+
+@PROPERTY
+@given(hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=3, max_side=6), elements=values))
+def test_softmax_rows_are_probability_vectors(z):
+    p = nb.softmax(z, axis=-1)
+    assert np.all(p > 0)
+    np.testing.assert_allclose(p.sum(axis=-1), 1.0, rtol=1e-12)
+    # shifting every score of a row by the same constant changes nothing
+    assert_close(nb.softmax(z + 3.0, axis=-1), p)
+
+
+def test_sinusoidal_encoding_matches_the_formula():
+    n, d = 7, 6
+    E = nb.sinusoidal_positional_encoding(n, d)
+    for pos in range(n):
+        for k in range(d):
+            angle = pos / 10000 ** (2 * (k // 2) / d)
+            expected = math.sin(angle) if k % 2 == 0 else math.cos(angle)
+            assert E[pos, k] == pytest.approx(expected, abs=1e-12)
+
+
+@PROPERTY
+@given(st.data(), st.integers(1, 8))
+def test_permutation_matrix_reorders_rows_and_is_orthogonal(data, n):
+    perm = data.draw(permutations_of(n))
+    X = data.draw(matrices(n, 3))
+    P = nb.permutation_matrix(perm)
+    assert np.array_equal(P @ X, X[perm])
+    assert np.array_equal(P.T @ P, np.eye(n))
+
+
+@PROPERTY
+@given(st.data(), st.integers(1, 3), st.integers(1, 8))
+def test_softmax_commutes_with_permuting_rows_and_columns(data, m, n):
+    S = data.draw(matrices(m, n))
+    P = nb.permutation_matrix(data.draw(permutations_of(n)))
+    R = nb.permutation_matrix(data.draw(permutations_of(m)))
+    assert_close(nb.softmax(R @ S @ P.T), R @ nb.softmax(S) @ P.T)
+
+
+# --- invariance and equivariance --------------------------------------------------------------
+
+
+@PROPERTY
+@given(st.data(), st.integers(1, 4), st.integers(1, 9), st.integers(1, 5), st.integers(1, 4))
+def test_attention_with_fixed_queries_is_permutation_invariant(data, m, n, d_k, d_v):
+    Q, K, V = data.draw(matrices(m, d_k)), data.draw(matrices(n, d_k)), data.draw(matrices(n, d_v))
+    P = nb.permutation_matrix(data.draw(permutations_of(n)))
+    assert_close(nb.attention(Q, P @ K, P @ V), nb.attention(Q, K, V))
+
+
+@PROPERTY
+@given(st.data(), st.integers(1, 9), st.integers(1, 5), st.integers(1, 4), st.integers(1, 4))
+def test_self_attention_is_permutation_equivariant(data, n, d, d_k, d_v):
+    X = data.draw(matrices(n, d))
+    W_q, W_k, W_v = data.draw(matrices(d, d_k)), data.draw(matrices(d, d_k)), data.draw(matrices(d, d_v))
+    P = nb.permutation_matrix(data.draw(permutations_of(n)))
+    assert_close(nb.self_attention(P @ X, W_q, W_k, W_v), P @ nb.self_attention(X, W_q, W_k, W_v))
+
+
+@PROPERTY
+@given(st.integers(0, 2**32 - 1), st.integers(2, 9), st.integers(1, 5))
+def test_self_attention_is_not_permutation_invariant(seed, n, d):
+    X, W_q, W_k, W_v = seeded_problem(seed, n, d, 3, 2)
+    swap = np.arange(n)
+    swap[[0, 1]] = [1, 0]
+    P = nb.permutation_matrix(swap)
+    out, out_permuted = nb.self_attention(X, W_q, W_k, W_v), nb.self_attention(P @ X, W_q, W_k, W_v)
+    assert np.max(np.abs(out_permuted - out)) > 1e-6  # not invariant ...
+    assert_close(out_permuted, P @ out)  # ... but equivariant
+
+
+@PROPERTY
+@given(st.data(), st.integers(1, 7), st.integers(1, 4), st.integers(1, 3), st.integers(1, 3), st.integers(1, 3))
+def test_multi_head_self_attention_is_permutation_equivariant(data, n, d, h, d_k, d_v):
+    X = data.draw(matrices(n, d))
+    W_q = data.draw(hnp.arrays(np.float64, (h, d, d_k), elements=values))
+    W_k = data.draw(hnp.arrays(np.float64, (h, d, d_k), elements=values))
+    W_v = data.draw(hnp.arrays(np.float64, (h, d, d_v), elements=values))
+    W_o = data.draw(matrices(h * d_v, d))
+    P = nb.permutation_matrix(data.draw(permutations_of(n)))
+    assert_close(nb.multi_head_attention(P @ X, P @ X, W_q, W_k, W_v, W_o),
+                 P @ nb.multi_head_attention(X, X, W_q, W_k, W_v, W_o))
+
+
+@PROPERTY
+@given(st.data(), st.integers(1, 3), st.integers(1, 7), st.integers(1, 4), st.integers(1, 3), st.integers(1, 3))
+def test_multi_head_attention_with_fixed_queries_is_permutation_invariant(data, m, n, d, h, d_v):
+    Y, X = data.draw(matrices(m, d)), data.draw(matrices(n, d))
+    W_q = data.draw(hnp.arrays(np.float64, (h, d, 2), elements=values))
+    W_k = data.draw(hnp.arrays(np.float64, (h, d, 2), elements=values))
+    W_v = data.draw(hnp.arrays(np.float64, (h, d, d_v), elements=values))
+    W_o = data.draw(matrices(h * d_v, 3))
+    P = nb.permutation_matrix(data.draw(permutations_of(n)))
+    assert_close(nb.multi_head_attention(Y, P @ X, W_q, W_k, W_v, W_o),
+                 nb.multi_head_attention(Y, X, W_q, W_k, W_v, W_o))
+
+
+def test_multi_head_attention_with_one_head_is_attention_times_w_o():
+    rng = np.random.default_rng(1)
+    X, W_q, W_k, W_v, W_o = (rng.standard_normal(s) for s in [(5, 4), (1, 4, 3), (1, 4, 3), (1, 4, 2), (2, 4)])
+    assert_close(nb.multi_head_attention(X, X, W_q, W_k, W_v, W_o),
+                 nb.self_attention(X, W_q[0], W_k[0], W_v[0]) @ W_o)
+
+
+# --- what breaks the symmetry -----------------------------------------------------------------
+
+
+def some_permutations(n):
+    """The reversal and the swap of the first two positions: neither is the identity for n >= 2."""
+    swap = np.arange(n)
+    swap[[0, 1]] = [1, 0]
+    return [np.arange(n)[::-1].copy(), swap]
+
+
+@PROPERTY
+@given(st.integers(0, 2**32 - 1), st.integers(2, 10), st.integers(2, 8))
+def test_adding_positional_encoding_breaks_equivariance_for_some_permutation(seed, n, d):
+    X, W_q, W_k, W_v = seeded_problem(seed, n, d, 4, 3)
+    E = nb.sinusoidal_positional_encoding(n, d)
+    gaps = []
+    for perm in some_permutations(n):
+        P = nb.permutation_matrix(perm)
+        gaps.append(np.max(np.abs(nb.self_attention(P @ X + E, W_q, W_k, W_v)
+                                  - P @ nb.self_attention(X + E, W_q, W_k, W_v))))
+        # moving the position vectors along with the tokens restores equivariance
+        assert_close(nb.self_attention(P @ X + P @ E, W_q, W_k, W_v), P @ nb.self_attention(X + E, W_q, W_k, W_v))
+    assert max(gaps) > 1e-6
+
+
+@PROPERTY
+@given(st.integers(0, 2**32 - 1), st.integers(2, 10), st.integers(1, 6))
+def test_causal_mask_breaks_equivariance_for_some_permutation(seed, n, d):
+    X, W_q, W_k, W_v = seeded_problem(seed, n, d, 4, 3)
+    M = nb.causal_mask(n)
+    gaps = []
+    for perm in some_permutations(n):
+        P = nb.permutation_matrix(perm)
+        gaps.append(np.max(np.abs(nb.self_attention(P @ X, W_q, W_k, W_v, M)
+                                  - P @ nb.self_attention(X, W_q, W_k, W_v, M))))
+    assert max(gaps) > 1e-6
+
+
+@PROPERTY
+@given(st.integers(0, 2**32 - 1), st.integers(2, 10), st.integers(1, 6))
+def test_causal_mask_hides_later_positions(seed, n, d):
+    X, W_q, W_k, W_v = seeded_problem(seed, n, d, 4, 3)
+    M = nb.causal_mask(n)
+    changed = X.copy()
+    changed[-1] += 5.0  # change only the last token
+    out, out_changed = nb.self_attention(X, W_q, W_k, W_v, M), nb.self_attention(changed, W_q, W_k, W_v, M)
+    assert_close(out_changed[:-1], out[:-1])
+    assert np.max(np.abs(out_changed[-1] - out[-1])) > 1e-6
+
+
+# --- the image figure: feature vectors versus pixels ----------------------------------------
+
+
+def _image_and_features():
+    rng = np.random.default_rng(7)
+    image = rng.uniform(0.0, 1.0, (8, 8, 3))
+    W, b = rng.standard_normal((3, 5)), rng.standard_normal(5) * 0.1
+    return rng, image, W, b
+
+
+def test_pixel_shuffle_with_1x1_features_leaves_attention_pooling_unchanged():
+    rng, image, W, b = _image_and_features()
+    perm = rng.permutation(64)
+    shuffled = nb.flatten_feature_map(image)[perm].reshape(image.shape)
+    tokens = nb.flatten_feature_map(nb.pixel_features(image, W, b))
+    tokens_shuffled = nb.flatten_feature_map(nb.pixel_features(shuffled, W, b))
+    assert np.array_equal(tokens_shuffled, tokens[perm])
+    q = rng.standard_normal((1, 5))
+    assert_close(nb.attention(q, tokens_shuffled, tokens_shuffled), nb.attention(q, tokens, tokens))
+
+
+def test_pixel_shuffle_with_3x3_features_changes_attention_pooling():
+    rng, image, W, b = _image_and_features()
+    perm = rng.permutation(64)
+    shuffled = nb.flatten_feature_map(image)[perm].reshape(image.shape)
+    tokens = nb.flatten_feature_map(nb.pixel_features(nb.box_blur_3x3(image), W, b))
+    tokens_shuffled = nb.flatten_feature_map(nb.pixel_features(nb.box_blur_3x3(shuffled), W, b))
+    q = rng.standard_normal((1, 5))
+    gap = np.max(np.abs(nb.attention(q, tokens_shuffled, tokens_shuffled) - nb.attention(q, tokens, tokens)))
+    assert gap > 1e-6
+
+
+def test_box_blur_is_the_mean_of_the_3x3_neighbourhood():
+    image = np.arange(5 * 6 * 2, dtype=float).reshape(5, 6, 2) ** 1.5
+    blurred = nb.box_blur_3x3(image)
+    for y in range(5):
+        for x in range(6):
+            patch = [image[min(max(y + dy, 0), 4), min(max(x + dx, 0), 5)] for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
+            np.testing.assert_allclose(blurred[y, x], np.mean(patch, axis=0), rtol=1e-12)
+
+
+# --- clear errors for wrong input ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: nb.attention(np.ones((2, 3)), np.ones((4, 2)), np.ones((4, 1))),  # d_k mismatch
+        lambda: nb.attention(np.ones((2, 3)), np.ones((4, 3)), np.ones((5, 1))),  # N mismatch
+        lambda: nb.attention(np.ones((2, 3)), np.ones((0, 3)), np.ones((0, 1))),  # no keys
+        lambda: nb.attention(np.ones(3), np.ones((4, 3)), np.ones((4, 1))),  # 1-D query
+        lambda: nb.attention_weights(np.ones((2, 3)), np.ones((4, 3)), np.zeros((2, 4), dtype=bool)),  # empty rows
+        lambda: nb.attention_weights(np.ones((2, 3)), np.ones((4, 3)), np.ones((4, 2), dtype=bool)),  # mask shape
+        lambda: nb.self_attention(np.ones((4, 3)), np.ones((2, 2)), np.ones((3, 2)), np.ones((3, 2))),
+        lambda: nb.permutation_matrix(np.array([0, 2, 2])),
+        lambda: nb.permutation_matrix(np.array([0.0, 1.0])),
+        lambda: nb.sinusoidal_positional_encoding(0, 4),
+        lambda: nb.causal_mask(0),
+        lambda: nb.multi_head_attention(np.ones((3, 4)), np.ones((3, 4)), np.ones((2, 4, 2)), np.ones((2, 4, 2)),
+                                        np.ones((2, 4, 3)), np.ones((5, 4))),  # W_o rows != h * d_v
+        lambda: nb.pixel_features(np.ones((4, 4, 3)), np.ones((2, 5)), np.ones(5)),
+    ],
+)
+def test_wrong_shapes_raise_value_error(call):
+    with pytest.raises(ValueError):
+        call()
