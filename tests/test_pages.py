@@ -69,3 +69,12 @@ PAGE_BUDGET = 1_500_000  # bytes on the wire per page, fonts, scripts and figure
 @pytest.mark.parametrize("page", PAGES)
 def test_page_transfers_under_budget(reports, page):
     assert 0 < reports[page].transferred < PAGE_BUDGET
+
+
+@pytest.mark.parametrize("notebook", sorted((booksite.ROOT / "notebooks").glob("*.ipynb")), ids=lambda p: p.name)
+def test_chapter_page_offers_its_notebook_for_download(notebook):
+    page = (booksite.HTML / "notebooks" / f"{notebook.stem}.html").read_text(encoding="utf-8")
+    link = f"../_sources/notebooks/{notebook.name}"
+    assert f'href="{link}"' in page, f"no download link to {link}"
+    served = booksite.HTML / "_sources" / "notebooks" / notebook.name
+    assert served.read_bytes() == notebook.read_bytes(), "the download differs from the notebook"
