@@ -89,8 +89,11 @@ def main() -> int:
                  + ("met" if clean <= target_clean else "NOT met")))
     rebuilds = [timed(["./build.sh"], clone) for _ in range(3)]
     rebuild = min(rebuilds)
-    rows.append(("no-change rebuild (best of 3)", f"{rebuild:.2f} s",
+    rows.append(("no-change rebuild, `./build.sh` (best of 3)", f"{rebuild:.2f} s",
                  "target < 2 s: " + ("met" if rebuild < 2 else "NOT met")))
+    forced = min(timed(["./build.sh"], clone, dict(os.environ, FORCE="1")) for _ in range(3))
+    rows.append(("no-change rebuild with Sphinx started anyway, `FORCE=1 ./build.sh` (best of 3)",
+                 f"{forced:.2f} s", "for comparison: Sphinx finds nothing to do"))
     nbval = timed([py, "-m", "pytest", "-q", "--nbval", "--nbval-current-env", "notebooks"], clone)
     rows.append(("nbval, every notebook", f"{nbval:.1f} s", ""))
     if not args.no_tests:
