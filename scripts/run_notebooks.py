@@ -29,6 +29,27 @@ VOLATILE_CELL_KEYS = {"execution", "ExecuteTime", "collapsed", "scrolled", "jupy
 VOLATILE_NB_KEYS = {"widgets", "vscode", "toc", "varInspector", "colab", "celltoolbar"}
 
 
+def merge_streams(outputs: list) -> list:
+    """Join consecutive stdout (or stderr) chunks into one output.
+
+    The kernel flushes a cell's prints on a timer, so one print can arrive as one
+    chunk on one run and as two on the next; the text is the same either way.
+    """
+    merged: list = []
+    for output in outputs:
+        last = merged[-1] if merged else None
+        if (
+            output.output_type == "stream"
+            and last is not None
+            and last.output_type == "stream"
+            and last.name == output.name
+        ):
+            last.text += output.text
+        else:
+            merged.append(output)
+    return merged
+
+
 def normalize(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Return a normalized copy of ``nb`` (see module docstring)."""
     nb = copy.deepcopy(nb)
@@ -48,6 +69,7 @@ def normalize(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
             continue
         count += 1
         cell.execution_count = count
+        cell.outputs = merge_streams(cell.outputs)
         for output in cell.outputs:
             if output.output_type == "execute_result":
                 output.execution_count = count

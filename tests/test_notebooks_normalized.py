@@ -31,6 +31,7 @@ def _messy_notebook():
     nb.cells[0].outputs = [new_output("execute_result", {"text/plain": "2"}, execution_count=7)]
     nb.cells[0].metadata["execution"] = {"iopub.execute_input": "2026-01-01T00:00:00Z"}
     nb.cells[1].execution_count = 9
+    nb.cells[1].outputs = [new_output("stream", name="stdout", text="2"), new_output("stream", name="stdout", text="\n")]
     nb.metadata["language_info"] = {"name": "python", "version": "3.11.7"}
     return nb
 
@@ -41,6 +42,7 @@ def test_normalize_renumbers_and_strips_timing():
     assert nb.cells[0].outputs[0].execution_count == 1
     assert "execution" not in nb.cells[0].metadata
     assert "version" not in nb.metadata["language_info"]
+    assert [(o.name, o.text) for o in nb.cells[1].outputs] == [("stdout", "2\n")]
 
 
 def test_check_flags_a_notebook_that_is_not_normalized(tmp_path):
