@@ -166,5 +166,9 @@ def setup(app: Sphinx) -> dict:
     # Our own stylesheet: declared on every page; its file is written at build end,
     # once the text of every page (and so the font subset) is known.
     app.add_css_file("korean-font.css")
+    # Inline, after the MathJax configuration (priority 500) and before MathJax
+    # itself (deferred): typeset once the Korean web font has loaded.
+    app.add_js_file(None, body=(HERE / "static" / "mathjax-after-fonts.js").read_text(encoding="utf-8"),
+                    priority=510)
     app.connect("build-finished", on_build_finished)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

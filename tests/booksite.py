@@ -173,17 +173,23 @@ def _korean_font_problems(page, cdp) -> tuple[int, list[str]]:
     root = cdp.send("DOM.getDocument", {"depth": -1})["root"]
     targets = []
 
-    def walk(node):
+    def walk(node, in_math=False):
+        # MathJax output (mjx-* elements, including the visually hidden MathML copy
+        # for screen readers) is checked by _MATH_KOREAN instead: Chromium's per-node
+        # font report for it names a fallback font even where the screenshot shows
+        # the web font's glyphs.
+        in_math = in_math or node.get("nodeName", "").upper().startswith("MJX-")
         children = node.get("children", [])
         own = "".join(c.get("nodeValue", "") for c in children if c.get("nodeType") == 3)
-        if node.get("nodeType") == 1 and node.get("nodeName") not in ("SCRIPT", "STYLE", "TITLE"):
+        skip = ("SCRIPT", "STYLE", "TITLE")
+        if node.get("nodeType") == 1 and node.get("nodeName") not in skip and not in_math:
             n = len(HANGUL.findall(own))
             if n:
                 targets.append((node["nodeId"], n, own.strip()[:40]))
         for child in children:
-            walk(child)
+            walk(child, in_math)
         if "contentDocument" in node:
-            walk(node["contentDocument"])
+            walk(node["contentDocument"], in_math)
 
     walk(root)
     problems = []
@@ -198,6 +204,18 @@ def _korean_font_problems(page, cdp) -> tuple[int, list[str]]:
             names = ", ".join(f"{f['familyName']}:{f['glyphCount']}" for f in fonts)
             problems.append(f"{text!r} ({n_hangul} Hangul; fonts {names})")
     return checked, problems
+
+
+_MATH_KOREAN = r"""
+() => Array.from(document.querySelectorAll('mjx-container mjx-utext, mjx-container mjx-mtext'))
+  .filter((el) => /[\uac00-\ud7a3]/.test(el.textContent))
+  .filter((el) => {
+    const families = getComputedStyle(el).fontFamily.split(',').map((f) => f.trim().replace(/"/g, ''))
+      .filter((f) => !f.startsWith('MJX'));
+    return families[0] !== 'Book Korean';
+  })
+  .map((el) => `${el.textContent.slice(0, 40)} (math; font-family ${getComputedStyle(el).fontFamily})`)
+"""
 
 
 def inspect_page(b, base_url: str, page_path: str, check_fonts: bool = True) -> PageReport:
@@ -255,5 +273,6 @@ def inspect_page(b, base_url: str, page_path: str, check_fonts: bool = True) -> 
     if check_fonts:
         cdp = context.new_cdp_session(page)
         report.korean_nodes, report.korean_without_font = _korean_font_problems(page, cdp)
+        report.korean_without_font += page.evaluate(_MATH_KOREAN)
     context.close()
     return report
