@@ -6,7 +6,8 @@
     python scripts/run_notebooks.py --check          # exit 1 if a notebook is not normalized
 
 "Normalized" means: execution counts 1, 2, 3, ... in cell order, no timing or other
-volatile metadata, a fixed kernelspec and language_info, ids on every cell.  Running
+volatile metadata, a fixed kernelspec and language_info, ids on every cell, and
+consecutive stdout/stderr chunks of a cell merged into one output.  Running
 an unchanged notebook again therefore leaves git clean.
 """
 from __future__ import annotations
