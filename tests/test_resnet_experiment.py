@@ -116,3 +116,14 @@ def test_nudge_and_sweep_reject_bad_input(task):
                          steps=3, lr=0.01)
     assert set(out) == {"init", "plain", "residual"} and "change" not in out["plain"][1]
     assert out["plain"][1]["test"].shape == (2,)
+
+
+def test_beyond_32_units_the_residual_net_is_chaotic_too(task):
+    """Why the sweep stops at 32 units: at 48 units the residual nets' training is no longer reproducible."""
+    X, y, _, _, _ = task
+    e = nb.EXPERIMENT
+    init = nb.init_params(np.random.default_rng(4), 48, e["width"], n_nets=e["n_nets"])
+    losses = nb.train(init, X, y, True, e["steps"], e["lr"], e["momentum"])[1]
+    change = nb.nudge_change(init, X, y, losses, True, np.random.default_rng(5), nb.NUDGE, e["steps"], e["lr"],
+                             e["momentum"])
+    assert change.max() > nb.REPRODUCIBLE
