@@ -20,6 +20,7 @@ import shutil
 from pathlib import Path
 
 from docutils import nodes
+from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util.docutils import SphinxDirective
@@ -88,7 +89,10 @@ class PdfDownload(SphinxDirective):
             para += nodes.Text("PDF판은 저장소에서 ")
             para += nodes.literal(text="./build.sh --pdf")
             para += nodes.Text("로 만들 수 있습니다. 만들고 나면 이 자리에 내려받기 링크가 생깁니다.")
-        return [para]
+        # Only on the web pages: inside the PDF a link to the PDF means nothing.
+        only = addnodes.only(expr="html")
+        only += para
+        return [only]
 
 
 def copy_pdf(app: Sphinx, exception) -> None:
