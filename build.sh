@@ -4,10 +4,18 @@
 #   ./build.sh            build this book
 #   ./build.sh DIR        build the book in DIR (used by the tests on broken copies)
 #   FORCE=1 ./build.sh    run Sphinx even if no input changed
+#   ./build.sh --pdf      also build the PDF edition into _build/pdf/book.pdf
 # After a successful build the digest of every input file is stored next to the
 # site; when nothing has changed since, Sphinx is not started at all (starting it
 # costs about 2.5 s of imports on 2 cores before it finds there is nothing to do).
 set -euo pipefail
+if [ "${1:-}" = "--pdf" ]; then
+  # ./build.sh --pdf [DIR]: the PDF edition (_build/pdf/book.pdf), then the HTML,
+  # whose introduction page links to it.
+  shift
+  "$(dirname "$0")/scripts/build_pdf.sh" "$@"
+  exec "$0" "$@"
+fi
 source "$(dirname "$0")/scripts/setup_env.sh"
 BOOK="$(cd "${1:-$ROOT}" && pwd)"
 STAMP="$BOOK/_build/html/.inputs.sha256"
@@ -16,7 +24,8 @@ inputs_digest() {
   (cd "$BOOK" && find . \( -name _build -o -name .venv -o -name .git -o -name .hypothesis \
       -o -name __pycache__ -o -name .ipynb_checkpoints -o -name .pytest_cache \) -prune \
       -o -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
-   "$PY" --version; cat "$VENV/.requirements.sha256") | sha256sum | cut -d' ' -f1
+   "$PY" --version; cat "$VENV/.requirements.sha256"
+   sha256sum "$BOOK/_build/pdf/book.pdf" 2>/dev/null || true) | sha256sum | cut -d' ' -f1
 }
 
 digest="$(inputs_digest)"

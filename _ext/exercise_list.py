@@ -78,10 +78,13 @@ def _build_list(app: Sphinx, fromdocname: str) -> list[nodes.Node]:
             text = "연습 " + ".".join(str(n) for n in number)  # as sphinx-exercise titles it
             if subtitle:
                 text += f" — {subtitle}"
-            ref = nodes.reference("", text, internal=True,
-                                  refuri=app.builder.get_relative_uri(fromdocname, docname) + "#" + label)
             para = nodes.paragraph()
-            para += ref
+            if app.builder.format == "latex":
+                # sphinx-exercise labels an exercise "exercise:<label>" in LaTeX.
+                para += nodes.raw("", r"\hyperref[exercise:%s]{%s}" % (label, text), format="latex")
+            else:
+                para += nodes.reference("", text, internal=True,
+                                        refuri=app.builder.get_relative_uri(fromdocname, docname) + "#" + label)
             items += nodes.list_item("", para)
         result += [heading, items]
     return result

@@ -5,7 +5,7 @@ Why this exists
 The chapters give each English term in parentheses at its first use:
 기울기 소실(vanishing gradient).  The glossary collects those terms in
 ``book/glossary.yml`` (one entry per term: ``en``, ``ko``, ``chapter``, optionally
-``abbr`` and ``also``; the file's header explains each field), and
+``abbr``, ``also`` and ``reject``; the file's header explains each field), and
 ``tests/test_glossary.py`` checks that file against every chapter's markdown.  This
 extension turns the same file into the page, so the page can never disagree with
 what the test checked: no term is typed into the page by hand.
@@ -27,6 +27,8 @@ the file's order (the test keeps the file sorted by English term):
   Full titles made every row four lines tall.
 * A Korean rendering may hold inline math (``$\\gamma$에 걸리는 감쇠``); it becomes
   a math node, typeset by MathJax like the chapters' math.
+* An entry's ``reject`` (the Korean the book does not write for the term) is shown
+  under its Korean rendering as "쓰지 않는 말: 파라미터".
 * Each row carries an anchor, ``#gl-<english-term>``, so a term can be linked to.
 
 Rebuilds
@@ -53,7 +55,9 @@ logger = logging.getLogger(__name__)
 # ``chapter: batch_norm`` names notebooks/batch_norm.ipynb (see _toc.yml).
 CHAPTER_DIR = "notebooks"
 REQUIRED = ("en", "ko", "chapter")
-KNOWN = {*REQUIRED, "abbr", "also"}
+KNOWN = {*REQUIRED, "abbr", "also", "reject"}
+REJECT_LABEL = "쓰지 않는 말: "
+REJECT_CLASS = "glossary-reject"
 HEADER = ("영어 (English)", "한국어", "정의한 장", "다른 장")
 INLINE_MATH = re.compile(r"\$([^$]+)\$")
 CHAPTER_CLASS = "glossary-chapter"
@@ -151,7 +155,16 @@ class GlossaryTableDirective(SphinxDirective):
             seen_ids.add(anchor)
             row["ids"].append(anchor)
         row += _entry(nodes.Text(english))
-        row += _entry(*_korean(entry["ko"]))
+        korean = _entry(*_korean(entry["ko"]))
+        reject = entry.get("reject", [])
+        if not isinstance(reject, list) or not all(isinstance(v, str) for v in reject):
+            logger.warning(f"glossary-table: 'reject' of {entry['en']!r} in {rel} must be a list "
+                           f"of words", location=where)
+            reject = []
+        if reject:  # the variants the book does not write, under the word it does
+            korean += nodes.paragraph("", "", nodes.Text(REJECT_LABEL + ", ".join(reject)),
+                                      classes=[REJECT_CLASS])
+        row += korean
         row += _entry(self._chapter_ref(entry["chapter"]))
         others: list[nodes.Node] = []
         for chapter in also:

@@ -81,15 +81,18 @@ def dumps(nb: nbformat.NotebookNode) -> str:
     return nbformat.writes(nb) + "\n"
 
 
-def execute_notebook(path: Path) -> nbformat.NotebookNode:
-    """Run ``path`` top to bottom in a fresh kernel (cwd: its folder); return it normalized."""
+def execute_notebook(path: Path, kernel_name: str = "python3") -> nbformat.NotebookNode:
+    """Run ``path`` top to bottom in a fresh kernel (cwd: its folder); return it normalized.
+
+    ``kernel_name`` names the Jupyter kernel (tests run chapters in a minimal environment).
+    """
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(
         nb,
         timeout=CELL_TIMEOUT,
-        kernel_name="python3",
+        kernel_name=kernel_name,
         record_timing=False,
         resources={"metadata": {"path": str(path.parent)}},
     )

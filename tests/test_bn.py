@@ -1,4 +1,6 @@
 """Claims of the batch normalization chapter, checked against the notebook's own code."""
+import copy
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -287,7 +289,7 @@ def test_spread_of_a_fixed_example_shrinks_like_one_over_sqrt_m():
     values = [stds[m] for m in sorted(stds)]
     assert all(a > b for a, b in zip(values, values[1:]))
     for m in (32, 64, 128):
-        assert abs(stds[m] / nb.predicted_spread(1.0, m) - 1.0) < 0.05
+        assert abs(stds[m] / nb.asymptotic_spread(1.0, m) - 1.0) < 0.05
     # quadrupling m halves the spread
     assert abs(stds[128] / stds[32] - 0.5) < 0.05
 
@@ -299,11 +301,84 @@ def test_normalized_value_stays_within_sqrt_m_minus_one():
         assert np.max(np.abs(values)) <= np.sqrt(m - 1) + 1e-12
 
 
-def test_beta_moves_the_noisy_output_but_does_not_change_its_spread():
+def test_asymptotic_spread_overstates_the_spread_at_small_m():
+    rng = np.random.default_rng(12)
+    for m in (2, 4):
+        std = nb.normalized_value_over_batches(1.0, m, 20_000, rng).std()
+        assert std / nb.asymptotic_spread(1.0, m) < 0.9
+
+
+def test_beta_changes_how_much_batch_noise_passes_a_relu():
     rng = np.random.default_rng(11)
-    x = rng.normal(size=(8, 500))  # 500 batches of 8 stacked as columns: each column is normalized alone
+    x = np.vstack([np.ones((1, 4000)), rng.normal(size=(7, 4000))])  # 4000 batches of 8, row 0 fixed at z = 1
     x_hat, _ = nb.normalize_forward(x, axes=(0,))
-    for beta in (0.0, 2.0, -3.0):
-        out = x_hat[0] + beta
-        assert np.isclose(out.std(), x_hat[0].std())
-        assert np.isclose(out.mean(), x_hat[0].mean() + beta)
+    spread = {beta: np.maximum(x_hat[0] + beta, 0.0).std() for beta in (-1.0, 0.0, 2.0)}
+    # below the kink part of the noise is cut off; far above it all of it passes
+    assert spread[-1.0] < 0.8 * spread[2.0]
+    assert np.isclose(spread[2.0], x_hat[0].std(), rtol=1e-3)
+
+
+# ---------------------------------------------------------------- the training experiment
+
+def test_paired_difference_gives_mean_and_standard_error_of_the_differences():
+    a, b = np.array([0.9, 0.8, 0.7, 0.95]), np.array([0.85, 0.8, 0.6, 0.9])
+    d = a - b
+    mean, se = nb.paired_difference(a, b)
+    assert np.isclose(mean, d.mean())
+    assert np.isclose(se, d.std(ddof=1) / 2.0)
+    # pairing removes what the runs share: a constant offset per run does not change the result
+    offset = np.array([0.0, -0.3, 0.2, 0.1])
+    assert np.allclose(nb.paired_difference(a + offset, b + offset), (mean, se))
+    with pytest.raises(ValueError, match="runs >= 2"):
+        nb.paired_difference(a[:1], b[:1])
+
+
+def test_training_with_the_same_start_and_the_same_split_stream_is_reproducible():
+    rng = np.random.default_rng(13)
+    X, y, _ = nb.make_sine_data(rng, 32, 0.2)
+    start = nb.init_mlp(rng, 2, 2, 6, 2)
+    split = rng.spawn(1)[0]
+    runs = [nb.train_mlp(np.stack([X, X]), np.stack([y, y]), 8, True, copy.deepcopy(split), hidden=6, steps=20,
+                         params=start)[0] for _ in range(2)]
+    assert all(np.array_equal(runs[0][k], runs[1][k]) for k in start)
+    # train_mlp copies the starting parameters instead of updating them in place
+    assert not any(np.array_equal(runs[0][k], start[k]) for k in ("W1", "W2", "W3"))
+
+
+def test_ghost_batch_noise_lowers_memorization_and_raises_test_accuracy_in_a_paired_replicate():
+    """The chapter's two robust claims, on fresh data, initializations and splits (another seed)."""
+    rng = np.random.default_rng(2024)
+    runs = 16
+    data = [nb.make_sine_data(rng, 128, 0.2) for _ in range(runs)]
+    X, y, flipped = (np.stack([d[i] for d in data]) for i in range(3))
+    X_test, y_test, _ = nb.make_sine_data(rng, 1000, 0.0)
+    X_test = np.broadcast_to(X_test, (runs,) + X_test.shape)
+    start = nb.init_mlp(rng, runs, 2, 24, 2)
+    split = rng.spawn(1)[0]
+    memorized, test_acc = {}, {}
+    for ghost in (128, 16):
+        params, running = nb.train_mlp(X, y, ghost, True, copy.deepcopy(split), params=start)
+        pred = nb.mlp_predict(params, running, X)
+        memorized[ghost] = ((pred == y) & flipped).sum(axis=1) / flipped.sum(axis=1)
+        test_acc[ghost] = (nb.mlp_predict(params, running, X_test) == y_test).mean(axis=1)
+    d, se = nb.paired_difference(memorized[16], memorized[128])
+    assert d < -3 * se
+    d, se = nb.paired_difference(test_acc[16], test_acc[128])
+    assert d > 2 * se
+
+
+def test_prediction_in_training_mode_depends_on_the_batch_and_rejects_single_examples():
+    rng = np.random.default_rng(14)
+    params = nb.init_mlp(rng, 1, 2, 8, 2)
+    running = [(np.zeros((1, 1, 1, 8)), np.ones((1, 1, 1, 8))) for _ in range(2)]
+    X = rng.uniform(-1, 1, size=(1, 64, 2))
+    perm = rng.permutation(64)
+    a = nb.mlp_predict_training_mode(params, X, 8)
+    b = np.empty_like(a)
+    b[:, perm] = nb.mlp_predict_training_mode(params, X[:, perm], 8)  # the same examples in other batches of 8
+    assert a.shape == (1, 64)
+    assert not np.array_equal(a, b)
+    # inference mode does not care about the order
+    assert np.array_equal(nb.mlp_predict(params, running, X), nb.mlp_predict(params, running, X[:, ::-1])[:, ::-1])
+    with pytest.raises(ValueError, match=r"m = 1"):
+        nb.mlp_predict_training_mode(params, X, 1)

@@ -10,7 +10,13 @@ glosses, and checks them against the one data file that the glossary page
 * every entry is glossed by the chapter the file says defines it (or is that
   chapter's title, ``# 스케일드 닷-프로덕트 어텐션 (Scaled dot-product attention)``),
   ``also`` names exactly the other chapters that gloss it, and no entry is unused
-  or duplicated.
+  or duplicated;
+* no chapter's prose writes a variant that an entry rejects (``reject``: 파라미터 for
+  parameter), naming the word and the cell.
+
+The markdown is parsed with myst-parser's markdown-it (the parser of the build,
+with the extensions _config.yml enables), so prose, math, code, roles, HTML and
+directives come apart as tokens; nothing is guessed with patterns over raw text.
 
 What counts as a term gloss
 ---------------------------
@@ -20,9 +26,9 @@ the comma is the abbreviation).  Not term glosses, and skipped:
 
 * headings, directive titles and table labels written ``한국어 (English)`` with a
   space: the style writes every heading in both languages;
-* math (``$...$``, ``$$...$$``, ``\\begin...\\end``), code (spans, fenced blocks and
-  code cells), roles such as ``{cite:t}`...``` and ``{numref}`...```, link targets,
-  HTML;
+* math (``$...$``, ``$$...$$``, ``\\begin...\\end``), code (spans, fenced blocks, code
+  directives and code cells), roles such as ``{cite:t}`...``` and ``{numref}`...```,
+  link targets, HTML, comments;
 * pointers into a source, ``(Figure 4, Table 2)``, and quoted sentences, ``("...")``;
 * an abbreviation alone, ``(BN)``: it points back at a term glossed in full;
 * the few English quotations and labels listed in ``NOT_TERMS`` below.
@@ -40,7 +46,10 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
-from nbformat.v4 import new_markdown_cell, new_notebook
+from markdown_it.renderer import RendererHTML
+from myst_parser.config.main import MdParserConfig
+from myst_parser.parsers.mdit import create_md_parser
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 GLOSSARY = ROOT / "book" / "glossary.yml"
@@ -58,28 +67,35 @@ NOT_TERMS = {
     ("scaled_dot_product_attention", "suspect"): "the paper's own word, quoted",
 }
 
-ENTRY_KEYS = {"en", "ko", "chapter", "abbr", "also"}
+ENTRY_KEYS = {"en", "ko", "chapter", "abbr", "also", "reject"}
 
 
 # --------------------------------------------------------------------------- parsing
+# The chapters' markdown is read with the parser the book is built with
+# (myst-parser's markdown-it, with the extensions _config.yml enables), so prose,
+# math, code, roles and directives are told apart by their tokens, not by patterns.
 
-# An opening or closing fence: ```lang, ```{directive} argument, :::{directive}.
-FENCE = re.compile(r"^\s*(?P<mark>`{3,}|:{3,})\s*(?P<directive>\{[^}]*\})?(?P<rest>.*)$")
+
+def _book_extensions() -> set[str]:
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    return set(config["parse"]["myst_enable_extensions"])
+
+
+MD = create_md_parser(MdParserConfig(enable_extensions=_book_extensions()), RendererHTML)
 # Directives whose body is not prose.
-NON_PROSE_DIRECTIVES = {"{code-cell}", "{code-block}", "{code}", "{math}", "{raw}", "{eval-rst}"}
-DIRECTIVE_OPTION = re.compile(r"^\s*:[\w-]+:")
-# $$ ... $$ (eq-label) and amsmath environments at top level.
-DISPLAY_MATH = re.compile(r"\$\$.*?\$\$(?:[ \t]*\([\w-]+\))?|\\begin\{(\w+\*?)\}.*?\\end\{\1\}", re.S)
-INLINE_MATH = re.compile(r"(?<![\\$])\$(?!\$)(?:\\.|[^$\\])+?\$")
-ROLE = re.compile(r"\{[\w:.-]+\}`[^`]*`")
-CODE_SPAN = re.compile(r"(`+).+?\1", re.S)
-IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
-LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
-HTML = re.compile(r"<!--.*?-->|</?[A-Za-z][^>]*>", re.S)
+NON_PROSE_DIRECTIVES = {"code-cell", "code-block", "code", "math", "raw", "eval-rst", "literalinclude"}
+DIRECTIVE = re.compile(r"^\{(?P<name>[^}\s]+)\}\s*(?P<argument>.*)$")
+DIRECTIVE_OPTION = re.compile(r"^:[\w-]+:")
+# Inline tokens whose text is not prose: they become a gap (a space) in the text.
+GAP_TOKENS = {"code_inline", "myst_role", "html_inline", "image", "math_inline_double",
+              "substitution_inline", "footnote_ref"}
+MARKUP_TOKENS = {"link_open", "link_close", "strong_open", "strong_close", "em_open", "em_close",
+                 "s_open", "s_close"}
 HANGUL = re.compile("[\uac00-\ud7a3]")
 # A parenthesis right after a Hangul syllable; no nested parentheses, no math.
 GLOSS = re.compile("(?<=[\uac00-\ud7a3])\\((?P<inner>[^()\x00]+)\\)")
 SOURCE_POINTER = re.compile(r"^(?:Figure|Fig\.|Table|Section|Eq\.|Appendix|Algorithm)\b")
+MATH = "\x00"  # stands for each character of inline math in ``Prose.masked``
 
 
 def is_abbreviation(text: str) -> bool:
@@ -87,62 +103,92 @@ def is_abbreviation(text: str) -> bool:
     return re.fullmatch(r"[A-Za-z0-9-]+", text) is not None and sum(c.isupper() for c in text) >= 2
 
 
-def prose(markdown: str) -> str:
-    """The running text of a markdown cell: no headings, fences, code or options."""
-    kept: list[str] = []
-    fences: list[tuple[str, bool]] = []  # (fence mark, body is prose)
-    at_options = False
-    for line in markdown.split("\n"):
-        fence = FENCE.match(line)
-        if fence:
-            mark = fence["mark"]
-            closes = (
-                fences and not fence["directive"] and not fence["rest"].strip()
-                and mark[0] == fences[-1][0][0] and len(mark) >= len(fences[-1][0])
-            )
-            if closes:
-                fences.pop()
-            else:  # the directive's argument is a title: skipped like a heading
-                directive = fence["directive"]
-                fences.append((mark, bool(directive) and directive not in NON_PROSE_DIRECTIVES))
-                at_options = True
-            kept.append("")
-            continue
-        if fences and not all(is_prose for _, is_prose in fences):
-            kept.append("")
-            continue
-        if at_options and DIRECTIVE_OPTION.match(line):
-            kept.append("")
-            continue
-        at_options = False
-        stripped = line.lstrip()
-        if stripped.startswith("#") or stripped.startswith("%") or re.match(r"^\([\w-]+\)=\s*$", stripped):
-            kept.append("")  # heading, comment, target
-            continue
-        kept.append(line)
-    return "\n".join(kept)
+@dataclass(frozen=True)
+class Prose:
+    """The running text of one block (a paragraph, a table cell, a heading, ...).
+
+    ``text`` keeps inline math as ``$...$``; ``masked`` is the same string with every
+    character of the math replaced by ``MATH``, so a pattern run on it never matches
+    inside math.  Code, roles, HTML and images are a single space in both.
+    Whitespace is collapsed to single spaces.
+    """
+
+    text: str
+    masked: str
+    heading: bool  # a heading or a directive's title (written 한국어 (English))
 
 
-def plain_text(markdown: str) -> str:
-    """Prose with markup gone and inline math kept, whitespace collapsed to single spaces."""
-    text = prose(markdown)
-    for pattern in (DISPLAY_MATH, HTML, ROLE, CODE_SPAN):
-        text = pattern.sub(" ", text)
-    # Links, images and emphasis are markup only outside math ($x^*$, $[a, b]$).
-    pieces = []
-    last = 0
-    for math in INLINE_MATH.finditer(text):
-        pieces.append(_unmark(text[last:math.start()]))
-        pieces.append(math.group())
-        last = math.end()
-    pieces.append(_unmark(text[last:]))
-    return re.sub(r"\s+", " ", "".join(pieces)).strip()
+def _inline_prose(token, heading: bool) -> Prose:
+    text, masked = [], []
+    for child in token.children or []:
+        if child.type == "text":
+            piece = re.sub(r"\s+", " ", child.content)
+            text.append(piece)
+            masked.append(piece)
+        elif child.type in ("softbreak", "hardbreak"):
+            text.append(" ")
+            masked.append(" ")
+        elif child.type == "math_inline":
+            piece = "$" + " ".join(child.content.split()) + "$"
+            text.append(piece)
+            masked.append(MATH * len(piece))
+        elif child.type in MARKUP_TOKENS:
+            continue
+        else:  # GAP_TOKENS, and anything unknown: not prose
+            text.append(" ")
+            masked.append(" ")
+    joined_text = re.sub(" {2,}", " ", "".join(text)).strip()
+    joined_masked = re.sub(" {2,}", " ", "".join(masked)).strip()
+    assert len(joined_text) == len(joined_masked)
+    return Prose(joined_text, joined_masked, heading)
 
 
-def _unmark(text: str) -> str:
-    text = IMAGE.sub(" ", text)
-    text = LINK.sub(r"\1", text)
-    return text.replace("*", "")
+def _directive_body(content: str) -> str:
+    """A directive's content without its options (``:label: x`` lines or a --- block)."""
+    lines = content.split("\n")
+    if lines and lines[0].strip() == "---":
+        end = next((i for i, line in enumerate(lines[1:], 1) if line.strip() == "---"), 0)
+        return "\n".join(lines[end + 1:])
+    while lines and DIRECTIVE_OPTION.match(lines[0]):
+        lines.pop(0)
+    return "\n".join(lines)
+
+
+def blocks(markdown: str) -> list[Prose]:
+    """Every block of prose in a markdown cell, in order, directive bodies included.
+
+    Not prose, and left out: code (fences, code directives, indented code), display
+    math (``$$``, ``{math}``, amsmath environments), HTML blocks, targets ``(x)=``
+    and comments ``% ...``.
+    """
+    out: list[Prose] = []
+    heading = False
+    for token in MD.parse(markdown):
+        if token.type == "heading_open":
+            heading = True
+        elif token.type == "heading_close":
+            heading = False
+        elif token.type == "inline":
+            out.append(_inline_prose(token, heading))
+        elif token.type in ("fence", "colon_fence"):
+            directive = DIRECTIVE.match(token.info.strip())
+            if directive is None or directive["name"] in NON_PROSE_DIRECTIVES:
+                continue  # a code block
+            if directive["argument"]:
+                (title,) = [t for t in MD.parse(directive["argument"]) if t.type == "inline"]
+                out.append(_inline_prose(title, heading=True))
+            out += blocks(_directive_body(token.content))
+    return out
+
+
+def captions(cell) -> list[str]:
+    """The figure caption a code cell carries in its metadata (myst-nb's mystnb.figure)."""
+    found = []
+    for key in ("mystnb", "myst"):
+        figure = cell.get("metadata", {}).get(key, {}).get("figure", {})
+        if isinstance(figure.get("caption"), str):
+            found.append(figure["caption"])
+    return found
 
 
 @dataclass(frozen=True)
@@ -172,9 +218,11 @@ class Gloss:
         return not head or not (head[-1].isalnum() or head[-1] in "-·$")
 
 
-def glosses_in_text(chapter: str, cell: int, cell_id: str, text: str) -> list[Gloss]:
-    """The term glosses in one cell's plain text (see the module docstring)."""
-    masked = INLINE_MATH.sub(lambda m: "\x00" * len(m.group()), text)
+def glosses_in_prose(chapter: str, cell: int, cell_id: str, prose: list[Prose]) -> list[Gloss]:
+    """The term glosses in one cell's prose (see the module docstring); headings skipped."""
+    kept = [b for b in prose if not b.heading]
+    text = " ".join(b.text for b in kept)
+    masked = " ".join(b.masked for b in kept)
     found = []
     for match in GLOSS.finditer(masked):
         inner = " ".join(match["inner"].split())
@@ -191,7 +239,7 @@ def glosses_in_text(chapter: str, cell: int, cell_id: str, text: str) -> list[Gl
                 en, abbr = head, tail
         if (chapter, en.casefold()) in NOT_TERMS:
             continue
-        found.append(Gloss(chapter, cell, cell_id, en, abbr, text[: match.start()].rstrip("\x00")))
+        found.append(Gloss(chapter, cell, cell_id, en, abbr, text[: match.start()]))
     return found
 
 
@@ -199,20 +247,62 @@ def glosses_in_notebook(chapter: str, nb: nbformat.NotebookNode) -> list[Gloss]:
     found = []
     for index, cell in enumerate(nb.cells):
         if cell.cell_type == "markdown":
-            found += glosses_in_text(chapter, index, cell.get("id", "?"), plain_text(cell.source))
+            found += glosses_in_prose(chapter, index, cell.get("id", "?"), blocks(cell.source))
     return found
 
 
-TITLE = re.compile(r"^#\s+(?P<ko>.+?)\s+\((?P<en>[^()]+)\)\s*$", re.M)
+TITLE = re.compile(r"^(?P<ko>.+?)\s+\((?P<en>[^()]+)\)$")
 
 
 def title_term(nb: nbformat.NotebookNode) -> tuple[str, str] | None:
     """(Korean, English) of a chapter title written ``# 한국어 (English)``."""
     for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            match = TITLE.search(cell.source)
-            return (match["ko"], match["en"]) if match else None
+        if cell.cell_type != "markdown":
+            continue
+        tokens = MD.parse(cell.source)
+        for opening, inline in zip(tokens, tokens[1:]):
+            if opening.type == "heading_open" and opening.tag == "h1":
+                match = TITLE.match(_inline_prose(inline, heading=True).text)
+                return (match["ko"], match["en"]) if match else None
+        return None
     return None
+
+
+# --------------------------------------------------------------------------- rejected variants
+# An entry's ``reject`` lists Korean the book does not write for the term
+# (CONTRIBUTING.md section 3).  A variant is found in prose only: paragraphs,
+# headings, lists, tables, directive titles and bodies, and figure captions; never
+# in code, math or roles.  It matches where it starts a word (no Hangul, letter or
+# digit right before it), with any particle after it (파라미터를, 완전연결층); a space
+# in the variant matches any whitespace or none (학습 오차, 학습오차).
+
+
+def reject_pattern(variant: str) -> re.Pattern:
+    parts = [re.escape(p) for p in variant.split()]
+    return re.compile("(?<![\uac00-\ud7a3A-Za-z0-9])" + "\\s*".join(parts))
+
+
+def cell_prose(cell) -> list[Prose]:
+    """All the prose a reader sees from one cell: markdown, or a code cell's captions."""
+    if cell.cell_type == "markdown":
+        return blocks(cell.source)
+    return [b for caption in captions(cell) for b in blocks(caption)]
+
+
+def rejected_variants(chapter: str, nb: nbformat.NotebookNode, entries: list[dict]) -> list[str]:
+    """One line per rejected variant a chapter writes, naming the word and the cell."""
+    patterns = [(reject_pattern(v), v, e) for e in entries for v in e.get("reject", [])]
+    problems = []
+    for index, cell in enumerate(nb.cells):
+        for block in cell_prose(cell):
+            for pattern, variant, entry in patterns:
+                for match in pattern.finditer(block.masked):
+                    around = block.text[max(0, match.start() - 15): match.end() + 10]
+                    problems.append(
+                        f"{chapter} cell {index} (id {cell.get('id', '?')}): {match.group()!r} "
+                        f"in \"…{around}…\" — the book writes {entry['ko']!r} for {entry['en']!r}"
+                    )
+    return problems
 
 
 def toc_chapters() -> list[str]:
@@ -333,6 +423,51 @@ def test_every_glossary_entry_has_english_korean_and_a_chapter_of_the_book(entri
     report(problems, "malformed entries in book/glossary.yml")
 
 
+def test_reject_lists_are_korean_words_no_entry_renders_with(entries):
+    """``reject`` holds variants, never a word that the glossary itself uses."""
+    problems = []
+    for e in entries:
+        if "reject" not in e:
+            continue
+        reject = e["reject"]
+        if not isinstance(reject, list) or not reject or not all(
+            isinstance(v, str) and HANGUL.search(v) for v in reject
+        ):
+            problems.append(f"{e['en']!r}: reject {reject!r} must be a non-empty list of Korean words")
+            continue
+        for variant in reject:
+            pattern = reject_pattern(variant)
+            problems += [
+                f"{other['en']!r} is rendered {other['ko']!r}, which {e['en']!r} rejects ({variant!r})"
+                for other in entries if pattern.search(other["ko"])
+            ]
+    report(problems, "reject lists in book/glossary.yml")
+
+
+def test_the_glossary_rejects_what_contributing_decided(entries):
+    """CONTRIBUTING.md section 3: each decided term has its word and rejects the variant."""
+    decided = {
+        "parameter": ("매개변수", "파라미터"),
+        "error rate": ("오류율", "학습 오차"),
+        "fully connected": ("완전 연결", "완전연결"),
+        "neuron": ("뉴런", "유닛"),
+        "biased variance": (None, "표본 분산"),  # rendered 편향 분산 once batch_norm says so
+        "ghost batch": (None, "유령 배치"),  # rendered 고스트 배치 likewise
+    }
+    known = by_english(entries)
+    problems = []
+    for en, (ko, variant) in decided.items():
+        entry = known.get(en)
+        if entry is None:
+            problems.append(f"{en!r} is not in the glossary")
+            continue
+        if ko is not None and entry["ko"] != ko:
+            problems.append(f"{en!r} is rendered {entry['ko']!r}, not {ko!r}")
+        if variant not in entry.get("reject", []):
+            problems.append(f"{en!r} does not reject {variant!r}")
+    report(problems, "decisions of CONTRIBUTING.md section 3 missing from book/glossary.yml")
+
+
 def test_glossary_has_no_duplicate_english_or_korean_terms(entries):
     seen_en: dict[str, str] = {}
     seen_ko: dict[str, str] = {}
@@ -375,6 +510,14 @@ def test_every_chapter_renders_each_term_in_korean_as_the_glossary_does(glosses,
 def test_every_chapter_abbreviates_each_term_as_the_glossary_does(glosses, entries):
     problems = abbreviation_mismatches(glosses, entries)
     report(problems, "abbreviations that differ from book/glossary.yml")
+
+
+def test_no_chapter_writes_a_variant_the_glossary_rejects(chapters, entries):
+    problems = []
+    for stem, nb in chapters.items():
+        problems += rejected_variants(stem, nb, entries)
+    report(problems, "rejected variants in the chapters' prose (one English term, one Korean word; "
+                     "see 'reject' in book/glossary.yml)")
 
 
 def test_each_entry_is_introduced_by_the_chapter_it_names(glosses, entries, chapters):
@@ -486,3 +629,67 @@ def test_quotations_and_labels_listed_as_not_terms_are_skipped():
     nb = new_notebook(cells=[new_markdown_cell(chapter_cell)])
     assert glosses_in_notebook("batch_norm", nb) == []
     assert [g.en for g in glosses_in_notebook("synthetic", nb)] == ["True", "False"]
+
+
+def test_a_chapter_writing_a_rejected_variant_fails_naming_the_word_and_the_cell(chapters, entries):
+    """Injected into a real chapter, a variant in prose fails the chapter test."""
+    nb = nbformat.from_dict(chapters["batch_norm"])
+    nb.cells = list(nb.cells) + [
+        new_markdown_cell("## 학습 오차 (Training error)\n\n이 층의 학습 파라미터는 $\\gamma$와 $\\beta$입니다."),
+        new_code_cell("plt.plot(x)", metadata={"mystnb": {"figure": {"caption": "완전연결 층의 출력."}}}),
+    ]
+    nb.cells[-2]["id"], nb.cells[-1]["id"] = "injected-md", "injected-code"
+    before = rejected_variants("batch_norm", chapters["batch_norm"], entries)
+    after = rejected_variants("batch_norm", nb, entries)
+    new = [p for p in after if p not in before]
+    last = len(nb.cells) - 1
+    assert len(new) == 3, new
+    assert f"cell {last - 1} (id injected-md): '학습 오차'" in new[0] and "'error rate'" in new[0]
+    assert f"cell {last - 1} (id injected-md): '파라미터'" in new[1] and "'매개변수'" in new[1]
+    assert f"cell {last} (id injected-code): '완전연결'" in new[2] and "'완전 연결'" in new[2]
+    with pytest.raises(pytest.fail.Exception, match="파라미터"):
+        test_no_chapter_writes_a_variant_the_glossary_rejects({**chapters, "batch_norm": nb}, entries)
+
+
+def test_rejected_variants_are_matched_in_prose_only():
+    entries = [{"en": "parameter", "ko": "매개변수", "chapter": "synthetic", "reject": ["파라미터"]},
+               {"en": "error rate", "ko": "오류율", "chapter": "synthetic", "reject": ["시험 오차"]}]
+    not_prose = "\n".join([
+        "코드 `n_파라미터`와 수식 $\\text{파라미터}$, 역할 {ref}`파라미터 <sec-x>`, "
+        "[링크](#파라미터) <span title='파라미터'>말</span> 하이퍼파라미터.",
+        "",
+        "$$",
+        "\\text{시험 오차} = 1",
+        "$$",
+        "",
+        "```python",
+        "print('파라미터')",
+        "```",
+        "",
+        "```{code-cell} ipython3",
+        "파라미터 = 1",
+        "```",
+        "",
+        "<!-- 파라미터 -->",
+        "% 파라미터",
+    ])
+    prose = "\n".join([
+        "::: {note} 파라미터 세기",
+        ":class: tip",
+        "",
+        "**파라미터**를 셉니다. 시험\n오차와 시험오차.",
+        ":::",
+        "",
+        "| 표 | 파라미터 수 |",
+        "|---|---|",
+        "| 셀 | 2 |",
+    ])
+    nb = new_notebook(cells=[new_markdown_cell(not_prose), new_markdown_cell(prose)])
+    found = rejected_variants("synthetic", nb, entries)
+    assert all("cell 1 " in p for p in found), found
+    assert [p.split(": ", 1)[1].split(" in ")[0] for p in found] == [
+        "'파라미터'",  # the directive's title
+        "'파라미터'", "'시험 오차'", "'시험오차'",  # its body; the line break reads as a space
+        "'파라미터'",  # the table's header
+    ]
+

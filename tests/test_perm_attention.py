@@ -281,3 +281,145 @@ def test_box_blur_is_the_mean_of_the_3x3_neighbourhood():
 def test_wrong_shapes_raise_value_error(call):
     with pytest.raises(ValueError):
         call()
+
+
+# --- one theorem: Attention(RQ, PK, PV) = R Attention(Q, K, V) ------------------------------
+
+
+@PROPERTY
+@given(st.data(), st.integers(1, 5), st.integers(1, 8), st.integers(1, 4), st.integers(1, 3))
+def test_permuting_queries_by_r_and_keys_values_by_p_permutes_the_output_by_r(data, m, n, d_k, d_v):
+    Q, K, V = data.draw(matrices(m, d_k)), data.draw(matrices(n, d_k)), data.draw(matrices(n, d_v))
+    R = nb.permutation_matrix(data.draw(permutations_of(m)))
+    P = nb.permutation_matrix(data.draw(permutations_of(n)))
+    assert_close(nb.attention(R @ Q, P @ K, P @ V), R @ nb.attention(Q, K, V))
+
+
+@PROPERTY
+@given(st.integers(0, 2**32 - 1), st.integers(2, 6), st.integers(2, 8), st.integers(1, 5))
+def test_cross_attention_is_equivariant_in_its_queries_and_invariant_in_its_memory(seed, m, n, d):
+    rng = np.random.default_rng(seed)
+    Y, X = rng.standard_normal((m, d + 1)), rng.standard_normal((n, d))
+    W_q = rng.standard_normal((d + 1, 3)) / math.sqrt(d + 1)
+    W_k, W_v = rng.standard_normal((d, 3)) / math.sqrt(d), rng.standard_normal((d, 2)) / math.sqrt(d)
+    R = nb.permutation_matrix(rng.permutation(m))
+    P = nb.permutation_matrix(rng.permutation(n))
+    out = nb.cross_attention(Y, X, W_q, W_k, W_v)
+    assert_close(nb.cross_attention(R @ Y, X, W_q, W_k, W_v), R @ out)  # equivariant in the queries
+    assert_close(nb.cross_attention(Y, P @ X, W_q, W_k, W_v), out)  # invariant in the memory
+    assert_close(nb.cross_attention(R @ Y, P @ X, W_q, W_k, W_v), R @ out)
+    # the query rows really do differ, so the first check is not equivariance of a constant
+    swap = nb.permutation_matrix(np.r_[1, 0, np.arange(2, m)])
+    assert np.max(np.abs(swap @ out - out)) > 1e-6
+
+
+def test_self_attention_is_cross_attention_of_x_with_itself():
+    rng = np.random.default_rng(3)
+    X, W_q, W_k, W_v = rng.standard_normal((5, 4)), *rng.standard_normal((2, 4, 3)), rng.standard_normal((4, 2))
+    np.testing.assert_array_equal(nb.self_attention(X, W_q, W_k, W_v), nb.cross_attention(X, X, W_q, W_k, W_v))
+
+
+# --- relative position bias: breaks permutations, keeps shifts -------------------------------
+
+
+def test_relative_position_bias_is_one_scalar_per_clipped_distance():
+    b = np.array([10.0, 20.0, 30.0, 40.0, 50.0])  # distances -2, -1, 0, 1, 2
+    B = nb.relative_position_bias(6, b)
+    for i in range(6):
+        for j in range(6):
+            assert B[i, j] == b[min(max(j - i, -2), 2) + 2]
+
+
+def test_attention_adds_the_bias_to_the_scores_before_the_softmax():
+    rng = np.random.default_rng(4)
+    Q, K, V = rng.standard_normal((3, 2)), rng.standard_normal((4, 2)), rng.standard_normal((4, 2))
+    bias = rng.standard_normal((3, 4))
+    expected = nb.softmax(Q @ K.T / math.sqrt(2) + bias) @ V
+    assert_close(nb.attention(Q, K, V, bias=bias), expected)
+
+
+@PROPERTY
+@given(st.integers(0, 2**32 - 1), st.integers(2, 10), st.integers(1, 6), st.integers(1, 4))
+def test_relative_position_bias_breaks_permutation_equivariance_for_some_permutation(seed, n, d, k):
+    X, W_q, W_k, W_v = seeded_problem(seed, n, d, 4, 3)
+    b = np.random.default_rng(seed + 1).standard_normal(2 * k + 1)
+    B = nb.relative_position_bias(n, b)
+    gaps = []
+    for perm in some_permutations(n):
+        P = nb.permutation_matrix(perm)
+        gaps.append(np.max(np.abs(nb.self_attention(P @ X, W_q, W_k, W_v, bias=B)
+                                  - P @ nb.self_attention(X, W_q, W_k, W_v, bias=B))))
+    assert max(gaps) > 1e-6
+    # without the bias the same layer is equivariant: the bias is what breaks it
+    P = nb.permutation_matrix(some_permutations(n)[1])
+    assert_close(nb.self_attention(P @ X, W_q, W_k, W_v), P @ nb.self_attention(X, W_q, W_k, W_v))
+
+
+def _placed_in_window(X, s):
+    """X moved s places back in a window of length n + s; the s empty places in front are padding."""
+    n, d = X.shape
+    window = np.zeros((n + s, d))
+    window[s:] = X
+    visible = np.zeros((n + s, n + s), dtype=bool)
+    visible[:, s:] = True  # no query looks at a padding place
+    return window, visible
+
+
+@PROPERTY
+@given(st.integers(0, 2**32 - 1), st.integers(1, 9), st.integers(1, 5), st.integers(1, 6), st.integers(1, 4))
+def test_relative_position_bias_keeps_equivariance_to_shifts(seed, n, d, s, k):
+    X, W_q, W_k, W_v = seeded_problem(seed, n, d, 4, 3)
+    b = np.random.default_rng(seed + 1).standard_normal(2 * k + 1)
+    out = nb.self_attention(X, W_q, W_k, W_v, bias=nb.relative_position_bias(n, b))
+    window, visible = _placed_in_window(X, s)
+    moved = nb.self_attention(window, W_q, W_k, W_v, visible, bias=nb.relative_position_bias(n + s, b))
+    assert_close(moved[s:], out)
+
+
+@PROPERTY
+@given(st.integers(0, 2**32 - 1), st.integers(2, 9), st.integers(2, 6), st.integers(1, 6))
+def test_absolute_positional_encoding_is_not_equivariant_to_shifts(seed, n, d, s):
+    X, W_q, W_k, W_v = seeded_problem(seed, n, d, 4, 3)
+    window, visible = _placed_in_window(X, s)
+    E = nb.sinusoidal_positional_encoding(n + s, d)
+    moved = nb.self_attention(window + E, W_q, W_k, W_v, visible)[s:]
+    assert np.max(np.abs(moved - nb.self_attention(X + E[:n], W_q, W_k, W_v))) > 1e-6
+
+
+@PROPERTY
+@given(st.integers(0, 2**32 - 1), st.integers(2, 9), st.integers(1, 5), st.integers(1, 4))
+def test_symmetric_relative_bias_keeps_equivariance_to_reversal(seed, n, d, k):
+    X, W_q, W_k, W_v = seeded_problem(seed, n, d, 4, 3)
+    b = np.random.default_rng(seed + 1).standard_normal(2 * k + 1)
+    J = nb.permutation_matrix(np.arange(n)[::-1].copy())
+    B_sym = nb.relative_position_bias(n, (b + b[::-1]) / 2)
+    assert_close(nb.self_attention(J @ X, W_q, W_k, W_v, bias=B_sym), J @ nb.self_attention(X, W_q, W_k, W_v, bias=B_sym))
+
+
+# --- a causal mask carries position even without positional encoding ------------------------
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 12])
+def test_causal_mask_with_uniform_attention_gives_one_over_position(n):
+    rng = np.random.default_rng(n)
+    X = rng.standard_normal((n, 3))
+    X[:, 0] = 0.0
+    X[0, 0] = 1.0  # only the first (start) token has a 1 in the first component
+    W_zero, W_k, W_first = np.zeros((3, 2)), rng.standard_normal((3, 2)), np.eye(3)[:, :1]
+    out = nb.self_attention(X, W_zero, W_k, W_first, nb.causal_mask(n))[:, 0]
+    np.testing.assert_allclose(out, 1.0 / np.arange(1, n + 1), rtol=1e-12)
+    assert_close(nb.self_attention(X, W_zero, W_k, W_first)[:, 0], np.full(n, 1.0 / n))  # no mask: no position
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: nb.attention(np.ones((2, 3)), np.ones((4, 3)), np.ones((4, 1)), bias=np.zeros((4, 2))),
+        lambda: nb.relative_position_bias(4, np.ones(4)),  # even length: no middle entry for distance 0
+        lambda: nb.relative_position_bias(0, np.ones(3)),
+        lambda: nb.cross_attention(np.ones((2, 3)), np.ones((4, 5)), np.ones((3, 2)), np.ones((3, 2)), np.ones((5, 2))),
+    ],
+)
+def test_wrong_bias_and_cross_attention_shapes_raise_value_error(call):
+    with pytest.raises(ValueError):
+        call()

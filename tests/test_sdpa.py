@@ -175,6 +175,41 @@ def test_sympy_moments_agree_with_the_law_of_total_variance(d, f_mq, f_mk, f_vq,
     assert sp.simplify(var - expected_var) == 0
 
 
+def _total_variance_formula(d, mean, corr):
+    # Law of total variance for independent q, k with equal means and equicorrelated components:
+    # Var(q.k) = tr(S_q S_k) + mu' S_k mu + mu' S_q mu, with S = (1 - corr) I + corr 11' and mu = mean 1.
+    S = sp.Matrix(d, d, lambda i, j: 1 if i == j else corr)
+    mu = sp.ones(d, 1) * mean
+    return (mu.T * mu)[0], (S * S).trace() + 2 * (mu.T * S * mu)[0]
+
+
+@pytest.mark.parametrize("d", [2, 3])
+@pytest.mark.parametrize("dist_name", ["NORMAL", "UNIFORM"])
+def test_exact_small_d_k_moments_from_the_distribution_equal_the_general_formula(d, dist_name):
+    dist = getattr(nb, dist_name)
+    mu, rho = sp.Symbol("mu", real=True), sp.Symbol("rho", positive=True)
+    for mean, corr in ((0, 0), (mu, 0), (0, rho), (mu, rho), (sp.Rational(3, 2), sp.Rational(2, 5))):
+        found = nb.exact_dot_product_moments(d, dist, mean=mean, corr=corr)
+        general = nb.dot_product_moments(d, mean_q=mean, mean_k=mean, corr_q=corr, corr_k=corr)
+        independent = _total_variance_formula(d, mean, corr)
+        for f, g, h in zip(found, general, independent):
+            assert sp.expand(f - g) == 0, (mean, corr, f, g)
+            assert sp.expand(f - h) == 0, (mean, corr, f, h)
+
+
+@pytest.mark.parametrize("d", [2, 3])
+def test_exact_moments_with_k_equal_to_q_depend_on_the_fourth_moment(d):
+    # q.q = sum of d independent q_i^2: mean d E[q^2] = d, variance d (E[q^4] - 1) = 2d (normal), 4d/5 (uniform)
+    assert nb.exact_dot_product_moments(d, nb.NORMAL, tied=True) == (d, 2 * d)
+    assert nb.exact_dot_product_moments(d, nb.UNIFORM, tied=True) == (d, sp.Rational(4 * d, 5))
+
+
+def test_exact_moments_tell_apart_a_wrong_formula():
+    # the note's shortcut Var(q_i k_i) = Var(q_i) Var(k_i) ignores the means: it would give d_k, not 3 d_k
+    _, var = nb.exact_dot_product_moments(2, nb.UNIFORM, mean=1)
+    assert var == 6 and var != 2
+
+
 def test_one_term_integrals_give_mean_0_and_variance_1_for_normal_and_uniform():
     q, k = nb.q, nb.k
     for dist in (nb.NORMAL, nb.UNIFORM):
@@ -196,6 +231,37 @@ def test_monte_carlo_variance_is_within_five_standard_errors_of_d_k(dist, fourth
     assert abs(s.var() - d_k) < 5 * se
     assert abs((s / math.sqrt(d_k)).var() - 1) < 5 * se / d_k
     assert abs(s.mean()) < 5 * math.sqrt(d_k / n)
+
+
+BREAK_CASES = [  # (options for sample_dot_products, exact mean, exact variance), d_k = 64
+    (dict(), 0.0, 64.0),
+    (dict(dist="uniform"), 0.0, 64.0),
+    (dict(mean=1.0), 64.0, 192.0),                      # 64 (1 + 1 + 1)
+    (dict(corr=0.5), 0.0, 64.0 + 64 * 63 * 0.25),       # d + d (d - 1) rho^2
+]
+
+
+def _within(s, mean, var):
+    """Largest distance of the sample mean and variance from (mean, var), in plug-in standard errors."""
+    n, v = s.size, s.var()
+    se_mean = math.sqrt(v / n)
+    se_var = math.sqrt((np.mean((s - s.mean()) ** 4) - v**2) / n)
+    return max(abs(s.mean() - mean) / se_mean, abs(v - var) / se_var)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_broken_assumption_rows_lie_within_four_standard_errors_of_theory(seed):
+    rng = np.random.default_rng(seed)
+    for options, mean, var in BREAK_CASES:
+        s = nb.sample_dot_products(rng, 20_000, 64, **options)
+        assert _within(s, mean, var) < 4, (options, s.mean(), s.var())
+    q, _ = nb.sample_qk(rng, 20_000, 64)
+    assert _within(np.sum(q * q, axis=-1), 64.0, 128.0) < 4  # k = q: mean d, variance 2 d
+
+
+def test_four_standard_errors_reject_the_variance_that_ignores_the_mean():
+    s = nb.sample_dot_products(np.random.default_rng(0), 20_000, 64, mean=1.0)
+    assert _within(s, 64.0, 64.0) > 4  # the note's shortcut, wrong when the mean is 1
 
 
 def test_sampler_gives_requested_mean_variance_and_correlation():
@@ -244,7 +310,7 @@ def test_softmax_jacobian_matches_central_differences(z):
 
 @FAST
 @given(finite_arrays(1e3, hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=7)))
-def test_softmax_jacobian_is_symmetric_has_zero_row_sums_and_obeys_the_bound(z):
+def test_softmax_jacobian_is_symmetric_has_zero_row_sums_and_obeys_both_bounds(z):
     a = nb.softmax(z)
     J = nb.softmax_jacobian(a)
     assert J.shape == a.shape + (a.shape[-1],)
@@ -253,6 +319,8 @@ def test_softmax_jacobian_is_symmetric_has_zero_row_sums_and_obeys_the_bound(z):
     norm = np.linalg.norm(J, axis=(-2, -1))
     assert np.all(norm <= 2 * (1 - np.sum(a**2, axis=-1)) + 1e-12)
     assert np.all(norm <= 4 * (1 - a.max(axis=-1)) + 1e-12)
+    m = a.max(axis=-1)
+    assert np.all(norm >= m * (1 - m) - 1e-12)  # the lower bound: ||J||_F >= J_{i*i*}
 
 
 @FAST
@@ -275,3 +343,12 @@ def test_effective_number_of_keys_is_one_for_one_key_and_n_for_uniform():
     np.testing.assert_allclose(nb.effective_number_of_keys(np.array([1e4, 0.0, -1e4])), 1.0, rtol=1e-12)
     # two equal keys and the rest far below: exactly two effective keys
     np.testing.assert_allclose(nb.effective_number_of_keys(np.array([0.0, 0.0, -1e3])), 2.0, rtol=1e-12)
+
+
+def test_jacobian_norm_is_about_twice_one_minus_the_top_weight_when_saturated():
+    # one runner-up key: J has four large entries near +-m(1 - m), so ||J||_F ~ 2 (1 - m)
+    for gap in (5.0, 10.0, 20.0):
+        a = nb.softmax(np.array([0.0, -gap, -gap - 8.0, -gap - 9.0]))
+        norm = np.linalg.norm(nb.softmax_jacobian(a))
+        # corrections are of relative size 1 - m (and e^-8 from the two far keys)
+        assert abs(norm / (1 - a.max()) - 2.0) < 3 * (1 - a.max()) + 1e-3, (gap, norm / (1 - a.max()))

@@ -1,0 +1,264 @@
+"""Korean breaks between words on every page, and nothing overflows a phone screen.
+
+Korean typesetting breaks a line at the spaces between 어절, never between the
+syllables of one word ("소프 / 트맥스").  Browsers break Hangul anywhere unless the
+page says ``word-break: keep-all``; _ext/static/korean-line-breaking.css says it for
+every page (prose, admonitions, tables, captions, sidebar, table of contents), with
+``overflow-wrap`` so that a long token with no space (a code name, a URL) may still
+wrap instead of pushing the page sideways.
+
+Checked in headless Chromium on the built site:
+
+* the computed style of every text container that holds Hangul, on every page;
+* at 390 px wide (a phone), that no word containing Hangul lies on two lines: for
+  each word, ``Range.getClientRects()`` of its characters gives one box per line it
+  touches, and boxes that do not overlap vertically are on different lines;
+* at 390 px, that nothing is wider than the viewport (the document does not scroll
+  sideways, and no visible element sticks out past the right edge, except inside a
+  container that scrolls on its own: a code block, a table, display math).
+
+The tests inject the opposite rule (``word-break: normal``) into a page and check
+that the split test then finds split words, so they can fail.
+Needs ./build.sh (or set BOOK_HTML to another built site, e.g. a preview).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+import booksite
+
+HTML = Path(os.environ.get("BOOK_HTML", booksite.HTML))
+if not (HTML / "index.html").is_file():
+    pytest.fail(f"the book is not built at {HTML}: run ./build.sh first", pytrace=False)
+
+PAGES = booksite.site_pages(HTML)
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+# Everything a reader can see text in; the sidebar and the page's table of contents
+# included.  Hangul in each of these must be laid out with keep-all.
+_STYLES = r"""
+() => {
+  const out = [];
+  const seen = new Set();
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const el = walker.currentNode.parentElement;
+    if (!el || seen.has(el) || !/[\uac00-\ud7a3]/.test(walker.currentNode.textContent)) continue;
+    if (el.closest('script, style, mjx-container, mjx-assistive-mml, pre')) continue;
+    seen.add(el);
+    const s = getComputedStyle(el);
+    const where = (el.closest('.bd-sidebar-primary') ? 'sidebar '
+                 : el.closest('.bd-sidebar-secondary, .bd-toc') ? 'page toc '
+                 : el.closest('td, th') ? 'table '
+                 : el.closest('.admonition, details') ? 'admonition '
+                 : el.closest('figcaption, caption') ? 'caption ' : '') + el.tagName.toLowerCase();
+    out.push({where, text: walker.currentNode.textContent.trim().slice(0, 30),
+              wordBreak: s.wordBreak, overflowWrap: s.overflowWrap});
+  }
+  return out;
+}
+"""
+
+# Words with Hangul that the browser laid out on more than one line.  A word is a
+# maximal run of Hangul syllables, Latin letters and digits (so "ReLU를" and
+# "기울기를" are words; punctuation and spaces end a word), read across inline
+# elements of one block (**이득**을 is one word).  Math, code and hidden text end a
+# word and are not read.
+_SPLIT_WORDS = r"""
+() => {
+  const BLOCK = new Set(['block', 'list-item', 'table-cell', 'table-caption', 'flex', 'grid',
+                         'table', 'table-row', 'inline-block', 'flow-root']);
+  const SKIP = 'script, style, mjx-container, mjx-assistive-mml, code, pre, kbd, .MathJax, .math';
+  const blockOf = (el) => {
+    while (el && !BLOCK.has(getComputedStyle(el).display)) el = el.parentElement;
+    return el;
+  };
+  const visible = (el) => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden';
+  // Group visible text nodes by their block container, in document order.
+  const runs = [];  // {block, nodes: [text nodes]} consecutive in one block
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  let current = null;
+  let lastNode = null;
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    const el = node.parentElement;
+    if (!el || el.closest(SKIP) || !visible(el)) { current = null; continue; }
+    const block = blockOf(el);
+    // A skipped element (math, code) between two text nodes ends the run.
+    if (!current || current.block !== block || !adjacent(lastNode, node, block)) {
+      current = {block, nodes: []};
+      runs.push(current);
+    }
+    current.nodes.push(node);
+    lastNode = node;
+  }
+  function adjacent(a, b, block) {
+    // true if no skipped element lies between text nodes a and b inside block
+    const r = document.createRange();
+    r.setStartAfter(a); r.setEndBefore(b);
+    const frag = r.cloneContents();
+    return !frag.querySelector(SKIP) && !frag.querySelector('br, img');
+  }
+  const WORD = /[\uac00-\ud7a3A-Za-z0-9]+/g;
+  const HANGUL = /[\uac00-\ud7a3]/;
+  const split = [];
+  let words = 0;
+  for (const run of runs) {
+    const text = run.nodes.map((n) => n.textContent).join('');
+    if (!HANGUL.test(text)) continue;
+    const starts = [];
+    let pos = 0;
+    for (const n of run.nodes) { starts.push(pos); pos += n.textContent.length; }
+    const locate = (i) => {  // text offset -> [node, offset]
+      let k = starts.length - 1;
+      while (k > 0 && starts[k] > i) k--;
+      return [run.nodes[k], i - starts[k]];
+    };
+    for (const m of text.matchAll(WORD)) {
+      if (!HANGUL.test(m[0]) || m[0].length < 2) continue;
+      words++;
+      const range = document.createRange();
+      range.setStart(...locate(m.index));
+      const [endNode, endOffset] = locate(m.index + m[0].length - 1);
+      range.setEnd(endNode, endOffset + 1);
+      const rects = Array.from(range.getClientRects()).filter((r) => r.width > 0 && r.height > 0);
+      // Two boxes on different lines do not overlap vertically.
+      const lines = [];
+      for (const r of rects) {
+        if (!lines.some((l) => r.top < l.bottom - 1 && r.bottom > l.top + 1)) lines.push(r);
+      }
+      if (lines.length > 1) {
+        const before = text.slice(Math.max(0, m.index - 12), m.index);
+        split.push(`${before}[${m[0]}] in <${run.block.tagName.toLowerCase()}>`);
+      }
+    }
+  }
+  return {words, split};
+}
+"""
+
+# Horizontal overflow: the page scrolls sideways, or a visible element reaches past
+# the viewport's right edge without a scrolling ancestor to contain it.
+_OVERFLOW = r"""
+() => {
+  const width = document.documentElement.clientWidth;
+  // A block that scrolls sideways on its own, and itself fits on the screen, contains
+  // what is wider than it.  (Clipping, overflow: hidden, would hide it instead.)
+  const scrolls = (el) => {
+    for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+      const s = getComputedStyle(a);
+      if (['auto', 'scroll'].includes(s.overflowX) && s.display !== 'inline'
+          && a.getBoundingClientRect().right <= width + 1)
+        return true;
+    }
+    return false;
+  };
+  const out = [];
+  const reported = [];
+  for (const el of document.body.querySelectorAll('*')) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0 || r.right <= width + 1) continue;
+    const s = getComputedStyle(el);
+    if (s.visibility === 'hidden' || s.position === 'fixed') continue;
+    // Off-canvas drawers (shown only on request) and MathJax's visually hidden copy
+    // of each formula for screen readers are not on the screen.
+    if (el.closest('.bd-sidebar-primary, .bd-sidebar-secondary, dialog, mjx-assistive-mml')) continue;
+    if (scrolls(el)) continue;
+    if (reported.some((p) => p.contains(el))) continue;  // name the outermost only
+    reported.push(el);
+    out.push(`<${el.tagName.toLowerCase()} class="${el.className}"> right=${Math.round(r.right)} `
+             + `text=${(el.textContent || '').trim().slice(0, 40)}`);
+  }
+  return {scrollWidth: document.documentElement.scrollWidth, clientWidth: width, out: out.slice(0, 20)};
+}
+"""
+
+
+def open_page(b, url: str, page: str, viewport: dict, css: str | None = None):
+    context = b.new_context(viewport=viewport, service_workers="block")
+    pg = context.new_page()
+    pg.goto(url + page, wait_until="load")
+    for _ in range(5):  # index.html redirects once
+        try:
+            pg.evaluate(booksite._AFTER_LOAD)
+            pg.wait_for_load_state("networkidle")
+            break
+        except Exception as exc:
+            if "Execution context was destroyed" not in str(exc):
+                raise
+            pg.wait_for_load_state("load")
+    if css:
+        pg.add_style_tag(content=css)
+    return context, pg
+
+
+@pytest.fixture(scope="module")
+def facts():
+    out = {}
+    with booksite.serve(HTML) as url, booksite.browser() as b:
+        for page in PAGES:
+            context, pg = open_page(b, url, page, DESKTOP)
+            styles = pg.evaluate(_STYLES)
+            desktop_split = pg.evaluate(_SPLIT_WORDS)
+            context.close()
+            context, pg = open_page(b, url, page, PHONE)
+            out[page] = {"styles": styles, "split": pg.evaluate(_SPLIT_WORDS), "desktop_split": desktop_split,
+                         "overflow": pg.evaluate(_OVERFLOW)}
+            context.close()
+    return out
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_hangul_is_laid_out_with_keep_all_everywhere(facts, page):
+    styles = facts[page]["styles"]
+    assert styles, "no Korean text found on the page"
+    wrong = [s for s in styles if s["wordBreak"] != "keep-all"
+             or s["overflowWrap"] not in ("break-word", "anywhere")]
+    assert wrong == [], f"{len(wrong)} of {len(styles)} text containers: {wrong[:5]}"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_no_korean_word_is_split_across_lines_on_a_phone(facts, page):
+    split = facts[page]["split"]
+    assert split["words"] > 0, "no Korean words were checked"
+    assert split["split"] == []
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_no_korean_word_is_split_across_lines_on_a_desktop(facts, page):
+    """At 1280 px the sidebar and the page's table of contents are on the screen too."""
+    assert facts[page]["desktop_split"]["split"] == []
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_nothing_overflows_a_phone_screen(facts, page):
+    o = facts[page]["overflow"]
+    assert o["scrollWidth"] <= o["clientWidth"], f"the page scrolls sideways: {o}"
+    assert o["out"] == []
+
+
+def test_the_style_check_reaches_every_kind_of_text(facts):
+    """Guards the style test: it read Hangul in each place the issue names."""
+    kinds = {s["where"].split()[0] for f in facts.values() for s in f["styles"] if " " in s["where"]}
+    assert {"sidebar", "page", "table", "admonition", "caption"} <= kinds
+
+
+LONGEST_PAGE = "notebooks/batch_norm.html"
+
+
+def test_the_split_check_finds_splits_when_hangul_breaks_anywhere():
+    """The opposite rule, injected into a chapter page, makes the split test fail."""
+    with booksite.serve(HTML) as url, booksite.browser() as b:
+        context, pg = open_page(b, url, LONGEST_PAGE, PHONE,
+                                css="* { word-break: normal !important; overflow-wrap: normal !important; }")
+        broken = pg.evaluate(_SPLIT_WORDS)
+        context.close()
+        context, pg = open_page(b, url, LONGEST_PAGE, PHONE)
+        fine = pg.evaluate(_SPLIT_WORDS)
+        context.close()
+    assert len(broken["split"]) > 10, broken
+    assert fine["split"] == [] and fine["words"] == broken["words"]
