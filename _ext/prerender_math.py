@@ -47,12 +47,13 @@ import threading
 from pathlib import Path
 
 from docutils import nodes
+from docutils.nodes import make_id
 from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
 from sphinx.locale import _
 from sphinx.util import logging
 from sphinx.util.math import get_node_equation_number
-from sphinx.util.nodes import make_id
+
 
 logger = logging.getLogger(__name__)
 
