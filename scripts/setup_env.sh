@@ -36,8 +36,11 @@ fi
 # lock file changes.  Afterwards nothing needs the network.
 NODE_MODULES="$ROOT/node_modules"
 export BOOK_NODE_MODULES="$NODE_MODULES"
-want_npm="$(sha256sum "$ROOT/package-lock.json" | cut -d' ' -f1)"
-if [ "$(cat "$NODE_MODULES/.package-lock.sha256" 2>/dev/null)" != "$want_npm" ]; then
+want_npm=""
+if [ -f "$ROOT/package-lock.json" ]; then
+  want_npm="$(sha256sum "$ROOT/package-lock.json" | cut -d' ' -f1)"
+fi
+if [ -n "$want_npm" ] && [ "$(cat "$NODE_MODULES/.package-lock.sha256" 2>/dev/null)" != "$want_npm" ]; then
   command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 \
     || die "Node.js 18 or newer and npm are required (they typeset the math at build time); Debian: apt-get install nodejs npm"
   node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 18 ? 0 : 1)' \
