@@ -28,6 +28,11 @@ Measured on a chapter page before this (benchmarks/run.py --pages-only --detail)
   book (``launch_buttons.thebe: false``), so its loader script and stylesheet, which
   name a CDN address, are left out.
 
+* Rendering: the sections of a chapter below the first screen are laid out only when
+  they come near the viewport (static/lean-pages.css, ``content-visibility: auto``),
+  and the Korean web font (used by every page) is preloaded, so its download starts
+  with the HTML instead of after the stylesheets.
+
 The files are rewritten in the built site from the theme package's own copies, so a
 rebuild never subsets an already subset font.  Nothing is copied into the repository.
 """
@@ -282,11 +287,18 @@ def pristine(static: Path, rel: Path, originals: Path) -> Path | None:
     return saved
 
 
+HERE = Path(__file__).parent
+OWN_CSS = "lean-pages.css"
+# Fonts every page uses (offline_assets.py writes them): preloaded.
+PRELOAD_FONTS = ["fonts/book-korean-normal.woff2", "fonts/book-korean-bold.woff2"]
+
+
 def on_build_finished(app: Sphinx, exception: Exception | None) -> None:
     if exception is not None or app.builder.format != "html":
         return
     outdir = Path(app.outdir)
     static = outdir / "_static"
+    (static / OWN_CSS).write_bytes((HERE / "static" / OWN_CSS).read_bytes())
     original = theme_static()
     css_path = static / THEME_CSS
     if not css_path.is_file() or not (original / THEME_CSS).is_file():
@@ -348,14 +360,21 @@ def on_page_context(app: Sphinx, pagename: str, templatename: str, context: dict
             seen.add(ident)
             kept.append(asset)
         context[key] = kept
+    preload = "".join(
+        f'<link rel="preload" href="{context["pathto"]("_static/" + font, 1)}" as="font" '
+        'type="font/woff2" crossorigin="anonymous" />\n'
+        for font in PRELOAD_FONTS)
+    context["metatags"] = context.get("metatags", "") + "\n" + preload
 
 
 def source_version() -> int:
     """Changes with this file: Sphinx then rewrites every page (see korean_search.py)."""
-    return int(hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:8], 16)
+    digest = hashlib.sha256(Path(__file__).read_bytes() + (HERE / "static" / OWN_CSS).read_bytes())
+    return int(digest.hexdigest()[:8], 16)
 
 
 def setup(app: Sphinx) -> dict:
+    app.add_css_file(OWN_CSS)
     app.connect("build-finished", on_build_finished)
     # After the extensions that add assets (default priority 500).
     app.connect("html-page-context", on_page_context, priority=900)

@@ -21,8 +21,10 @@ How
   writes no page and never starts it.
 * Each page gets, in its ``<head>``, the CHTML stylesheet for exactly what that page
   uses (the characters of the TeX fonts, the wrapper classes), and the woff files of
-  MathJax's TeX fonts are copied to ``_static/mathjax-fonts/``; a browser downloads only
-  the ones a page draws with.
+  MathJax's TeX fonts go to ``_static/mathjax-fonts/``, subset to the characters that
+  the stylesheets of the whole site draw (``content:`` of the ``mjx-c`` rules; the list
+  only grows, in ``chars.txt`` there, so pages an incremental build does not rewrite
+  keep their glyphs); a browser downloads only the fonts a page draws with.
 * Output: CHTML (as the browser rendered it until now), with the assistive MathML copy
   for screen readers.  Korean inside ``\\text{}`` is drawn in the book's Korean web font
   (``mtextFont``).  The fixed pixel width MathJax gives such text (estimated at build
@@ -147,8 +149,9 @@ class MathJax:
 
 def minify_css(css: str) -> str:
     # MathJax's CSS has no strings spanning lines: joining lines and dropping the
-    # indentation and the space after ':' is safe.
+    # indentation, the space after ':' and its numbering comments is safe.
     css = "".join(line.strip() for line in css.splitlines())
+    css = re.sub(r"/\* \d+ \*/", "", css)
     return re.sub(r"\s*([{};,>])\s*", r"\1", css).replace(": ", ":")
 
 
@@ -261,11 +264,25 @@ def on_builder_inited(app: Sphinx) -> None:
     app._prerender_mathjax = MathJax(config)
 
 
+_CONTENT = re.compile(r'content:\s*"((?:\\[0-9a-fA-F]{1,6} ?|\\.|[^"\\])*)"')
+_ESCAPE = re.compile(r"\\([0-9a-fA-F]{1,6}) ?|\\(.)")
+
+
+def drawn_chars(css: str) -> set[str]:
+    """The characters MathJax's CSS draws (``content: "..."``)."""
+    chars = set()
+    for m in _CONTENT.finditer(css):
+        text = _ESCAPE.sub(lambda e: chr(int(e.group(1), 16)) if e.group(1) else e.group(2), m.group(1))
+        chars.update(text)
+    return chars
+
+
 def on_page_context(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
     mathjax = getattr(app, "_prerender_mathjax", None)
     if mathjax is None or not mathjax.used:
         return
     css = minify_css(mathjax.stylesheet())
+    app._prerender_chars = getattr(app, "_prerender_chars", set()) | drawn_chars(css)
     css = css.replace(FONT_URL_MARK, context["pathto"](FONTS_DIR, 1))
     context["metatags"] = context.get("metatags", "") + f'\n<style id="MJX-CHTML-styles">{css}</style>'
 
@@ -279,10 +296,43 @@ def on_build_finished(app: Sphinx, exception: Exception | None) -> None:
     src = node_modules() / "mathjax-full" / "es5" / "output" / "chtml" / "fonts" / "woff-v2"
     dest = Path(app.outdir) / FONTS_DIR
     dest.mkdir(parents=True, exist_ok=True)
-    for font in src.glob("*.woff"):
-        target = dest / font.name
-        if not target.is_file() or target.stat().st_size != font.stat().st_size:
-            shutil.copy2(font, target)
+    record = dest / "chars.txt"  # first line: the code that made the subsets
+    version = f"{source_version():08x}"
+    made_by, _, known_text = (record.read_text(encoding="utf-8").partition("\n")
+                              if record.is_file() else ("", "", ""))
+    known = set(known_text)
+    chars = known | getattr(app, "_prerender_chars", set()) | {" ", "\u00a0"}
+    fonts = sorted(src.glob("*.woff"))
+    if made_by == version and chars == known and all((dest / f.name).is_file() for f in fonts):
+        return
+    for font in fonts:
+        subset_font(font, dest / font.name, chars)
+    record.write_text(version + "\n" + "".join(sorted(chars)), encoding="utf-8")
+    logger.info(f"[prerender_math] MathJax fonts subset to {len(chars)} characters")
+
+
+def subset_font(src: Path, dest: Path, chars: set[str]) -> None:
+    import logging as std_logging
+
+    from fontTools import subset
+
+    std_logging.getLogger("fontTools.subset").setLevel(std_logging.ERROR)
+    options = subset.Options()
+    options.flavor = "woff"
+    options.layout_features = ["*"]
+    options.name_IDs = ["*"]
+    options.notdef_outline = True
+    options.ignore_missing_unicodes = True
+    font = subset.load_font(str(src), options)
+    if not {ord(c) for c in chars} & set(font.getBestCmap()):
+        # None of the site's characters (MathJax_Zero, or a font no formula uses):
+        # a subset would hold no glyph, which browsers refuse to decode.
+        shutil.copy2(src, dest)
+        return
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text="".join(chars))
+    subsetter.subset(font)
+    subset.save_font(font, str(dest), options)
 
 
 def source_version() -> int:

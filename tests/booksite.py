@@ -298,6 +298,11 @@ def inspect_page(b, base_url: str, page_path: str, check_fonts: bool = True) -> 
     report.math_typeset = facts["mathTypeset"]
     report.broken_images = facts["brokenImages"]
     if check_fonts:
+        # Sections below the first screen are rendered only when scrolled to
+        # (content-visibility: auto, _ext/static/lean-pages.css); render them all so
+        # that every Korean text node of the page is checked.
+        page.add_style_tag(content="* { content-visibility: visible !important; }")
+        page.evaluate(_AFTER_LOAD)
         cdp = context.new_cdp_session(page)
         report.korean_nodes, report.korean_without_font = _korean_font_problems(page, cdp)
         report.korean_without_font += page.evaluate(_MATH_KOREAN)
