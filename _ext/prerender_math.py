@@ -46,6 +46,7 @@ import re
 import shutil
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 from docutils import nodes
@@ -100,6 +101,11 @@ class MathJax:
         self.proc: subprocess.Popen | None = None
         self.used = False  # something was typeset since the last stylesheet
         self.lock = threading.Lock()
+        self.count = 0
+        self.seconds = 0.0  # waiting for Node.js, start-up included
+        # Formulas typeset for the current page (a page repeats $m$, $x_i$ ...).  Only
+        # per page: the page's stylesheet must see every formula it shows.
+        self.page_cache: dict[tuple[str, bool], tuple[str | None, str | None]] = {}
 
     def _start(self) -> None:
         node = os.environ.get("NODE") or shutil.which("node")
@@ -114,16 +120,25 @@ class MathJax:
 
     def ask(self, request: dict) -> dict:
         with self.lock:
+            start = time.perf_counter()
             if self.proc is None:
                 self._start()
             self.proc.stdin.write(json.dumps(request) + "\n")
             self.proc.stdin.flush()
             line = self.proc.stdout.readline()
+            self.seconds += time.perf_counter() - start
+            self.count += "tex" in request
         if not line:
             raise ExtensionError(f"the MathJax process ({SCRIPT.name}) stopped unexpectedly")
         return json.loads(line)
 
     def typeset(self, tex: str, display: bool) -> tuple[str | None, str | None]:
+        key = (tex, display)
+        if key not in self.page_cache:
+            self.page_cache[key] = self._typeset(tex, display)
+        return self.page_cache[key]
+
+    def _typeset(self, tex: str, display: bool) -> tuple[str | None, str | None]:
         answer = self.ask({"tex": tex, "display": display})
         if "error" in answer:
             return None, answer["error"]
@@ -138,9 +153,12 @@ class MathJax:
 
     def stylesheet(self) -> str:
         self.used = False
+        self.page_cache.clear()
         return self.ask({"css": True})["css"]
 
     def close(self) -> None:
+        if self.count:
+            logger.info(f"[prerender_math] {self.count} formulas typeset by MathJax in {self.seconds:.1f} s")
         if self.proc is not None:
             self.proc.stdin.close()
             self.proc.wait(timeout=30)
