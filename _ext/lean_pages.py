@@ -48,6 +48,10 @@ from sphinx.util import logging
 
 logger = logging.getLogger(__name__)
 
+HERE = Path(__file__).parent
+OWN_CSS = "lean-pages.css"
+# Fonts every page uses (offline_assets.py writes them): preloaded.
+PRELOAD_FONTS = ["fonts/book-korean-normal.woff2", "fonts/book-korean-bold.woff2"]
 THEME_CSS = "styles/pydata-sphinx-theme.css"
 # Stylesheets purged of unused selectors (paths under _static; glob patterns).
 PURGED_CSS = ["styles/pydata-sphinx-theme.css", "styles/sphinx-book-theme.css", "basic.css",
@@ -285,12 +289,6 @@ def pristine(static: Path, rel: Path, originals: Path) -> Path | None:
         saved.parent.mkdir(parents=True, exist_ok=True)
         saved.write_bytes(data)
     return saved
-
-
-HERE = Path(__file__).parent
-OWN_CSS = "lean-pages.css"
-# Fonts every page uses (offline_assets.py writes them): preloaded.
-PRELOAD_FONTS = ["fonts/book-korean-normal.woff2", "fonts/book-korean-bold.woff2"]
 
 
 def on_build_finished(app: Sphinx, exception: Exception | None) -> None:
