@@ -132,7 +132,11 @@ def test_the_book_has_math_to_check(reports):
     assert sum(r.math_total for r in reports.values()) > 0
 
 
-PAGE_BUDGET = 1_500_000  # bytes on the wire per page, fonts, scripts and figures included
+# Bytes on the wire per page, fonts, scripts and figures included.  Chapters weighed
+# 1.05-1.11 MB with MathJax in the browser and 0.39-0.49 MB with the math typeset at
+# build time (benchmarks/PAGES_BEFORE_AFTER.md); this catches a return of the old
+# weight while leaving room for new figures.  Timing targets live in the benchmark.
+PAGE_BUDGET = 800_000
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -88,22 +88,36 @@ def test_clean_copy_builds_with_no_network(tmp_path):
     assert (html / "_static" / "fonts" / "book-korean-normal.woff2").is_file()
 
 
-@pytest.mark.parametrize("tex, evidence", [
+# Each faulty formula with what the build log must say about it.
+TEX_FAULTS = [
     ("\\undefinedmacro{x} + 1", "Undefined control sequence \\undefinedmacro"),
     ("\\frac{a}", "Missing argument for \\frac"),
-    ("\\eqref{eq-nowhere}", "eq-nowhere"),
-], ids=["undefined-macro", "missing-argument", "unknown-eqref-label"])
+    ("\\eqref{eq-nowhere}", "no equation has the label 'eq-nowhere'"),
+]
+
+
 @pytest.mark.parametrize("where", ["md", "ipynb"])
-def test_tex_error_fails_the_build(tmp_path, tex, evidence, where):
-    """A formula that does not compile fails the build, naming the file and the formula."""
-    prose = f"# 잘못된 수식\n\n앞 문장은 괜찮습니다. 다음 식은 틀렸습니다: ${tex}$ 입니다.\n"
+def test_tex_error_fails_the_build(tmp_path, where):
+    """Formulas that do not compile fail the build, each named with its file and TeX.
+
+    One page holds the three faults (an undefined macro, a missing argument, an
+    \\eqref to no equation): the build goes on after the first (--keep-going), so
+    the log must name every one of them.
+    """
+    prose = "# 잘못된 수식\n\n앞 문장은 괜찮습니다.\n\n" + "\n\n".join(
+        f"{k}번째 식은 틀렸습니다: ${tex}$ 입니다." for k, (tex, _) in enumerate(TEX_FAULTS, 1)) + "\n"
     if where == "md":
         result = build(make_book(tmp_path, "bad_math.md", prose))
     else:
         nb = notebook("print(1 + 1)")
         nb.cells[0].source = prose
         result = build(make_book(tmp_path, "bad_math.ipynb", nb))
-    assert_fails_naming(result, f"bad_math.{where}", "TeX error", evidence, tex)
+    assert_fails_naming(result, f"bad_math.{where}", "TeX error")
+    log = result.stdout + result.stderr
+    for tex, evidence in TEX_FAULTS:
+        named = [line for line in log.splitlines()
+                 if f"bad_math.{where}" in line and "TeX error" in line and evidence in line and tex in line]
+        assert named, f"no warning names bad_math.{where}, {evidence!r} and {tex!r}:\n{log[-3000:]}"
 
 
 def test_cell_that_raises_fails_the_build(tmp_path):
