@@ -97,6 +97,20 @@ def page_section(html: Path, runs: int, only: list[str] | None = None,
     return lines
 
 
+TEX_PACKAGE_PATTERN = ("texlive", "latexmk", "fonts-nanum", "poppler-utils", "tex-common", "libkpathsea",
+                       "libptexenc", "libsynctex", "libtexlua", "lmodern", "tex-gyre", "fonts-lmodern",
+                       "libteckit", "libzzip", "t1utils", "fonts-texgyre", "fonts-urw")
+
+
+def tex_installed_size() -> str:
+    """Installed size of the TeX packages the PDF needs, with their main dependencies."""
+    out = subprocess.run(["dpkg-query", "-Wf", "${Installed-Size}\t${Package}\n"],
+                         capture_output=True, text=True, check=True).stdout
+    kib = sum(int(size) for size, name in (line.split("\t") for line in out.splitlines() if "\t" in line)
+              if size.isdigit() and name.startswith(TEX_PACKAGE_PATTERN))
+    return f"{kib / 1024:.0f} MB"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-tests", action="store_true", help="skip timing ./test.sh")
@@ -159,6 +173,15 @@ def main() -> int:
     forced = min(timed(["./build.sh"], clone, dict(os.environ, FORCE="1")) for _ in range(3))
     rows.append(("no-change rebuild with Sphinx started anyway, `FORCE=1 ./build.sh` (best of 3)",
                  f"{forced:.2f} s", "for comparison: Sphinx finds nothing to do"))
+    # The PDF edition (TeX must be installed: scripts/build_pdf.sh installs it as root).
+    pdf = timed(["scripts/build_pdf.sh"], clone)
+    pages_pdf = subprocess.run(["pdfinfo", str(clone / "_build" / "pdf" / "book.pdf")],
+                               capture_output=True, text=True, check=True).stdout
+    n_pages = next(line.split()[1] for line in pages_pdf.splitlines() if line.startswith("Pages:"))
+    rows.append(("PDF edition, `scripts/build_pdf.sh` (notebooks cached by the HTML build)",
+                 f"{pdf:.1f} s", f"{n_pages} A4 pages"))
+    rows.append(("TeX for the PDF, installed size (Debian packages and their dependencies)",
+                 tex_installed_size(), "measured with dpkg-query"))
     nbval = timed([py, "-m", "pytest", "-q", "--nbval", "--nbval-current-env", "notebooks"], clone)
     rows.append(("nbval, every notebook", f"{nbval:.1f} s", ""))
     if not args.no_tests:
