@@ -21,11 +21,12 @@ BOOK="$(cd "${1:-$ROOT}" && pwd)"
 STAMP="$BOOK/_build/html/.inputs.sha256"
 
 inputs_digest() {
-  (cd "$BOOK" && find . \( -name _build -o -name .venv -o -name .git -o -name .hypothesis \
+  (cd "$BOOK" && find . \( -name _build -o -name .venv -o -name node_modules -o -name .git -o -name .hypothesis \
       -o -name __pycache__ -o -name .ipynb_checkpoints -o -name .pytest_cache \) -prune \
       -o -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
-   "$PY" --version; cat "$VENV/.requirements.sha256"
-   sha256sum "$BOOK/_build/pdf/book.pdf" 2>/dev/null || true) | sha256sum | cut -d' ' -f1
+   "$PY" --version; cat "$VENV/.requirements.sha256"; cat "$NODE_MODULES/.package-lock.sha256" 2>/dev/null || true
+   sha256sum "$BOOK/_build/pdf/book.pdf" 2>/dev/null || true
+  ) | sha256sum | cut -d' ' -f1
 }
 
 digest="$(inputs_digest)"

@@ -361,3 +361,32 @@ def test_test_batch_statistics_make_a_sequence_depend_on_its_batch_but_layer_nor
     ln_1 = nb.rnn_forward(x[:, :4], h0, W_hh, W_xh, b, g)[0]
     ln_2 = nb.rnn_forward(x[:, [0, 5, 6, 7]], h0, W_hh, W_xh, b, g)[0]
     np.testing.assert_allclose(ln_1[:, 0], ln_2[:, 0], rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_per_neuron_statistics_after_the_first_step_differ_only_by_estimation_noise(seed):
+    """The chapter's reading of the per-step statistics, neuron by neuron: for t >= 1 each neuron's
+    mean and standard deviation differ from those of step T_max - 1 by about as much as two
+    independent estimates of the same step differ; at t = 0 (hidden state 0) the standard deviation
+    differs several times more.  A drift that kept going, or no difference at t = 0, fails this."""
+    rng, W_hh, W_xh, g, b = _bn_rnn_model(seed)
+    (m1, v1), (m2, v2) = (_step_statistics(rng, W_hh, W_xh, g, b, T=30, n=2048) for _ in range(2))
+    s1, s2 = np.sqrt(v1), np.sqrt(v2)
+    late, last = slice(1, 30), 9
+    noise_sd = np.abs(s2[late] / s1[late] - 1).max()
+    noise_mean = (np.abs(m2[late] - m1[late]) / s1[late]).max()
+    assert np.abs(s1[late] / s1[last] - 1).max() < 2.0 * noise_sd
+    assert (np.abs(m1[late] - m1[last]) / s1[last]).max() < 2.0 * noise_mean
+    assert np.abs(s1[0] / s1[last] - 1).max() > 2.5 * noise_sd
+
+
+def test_the_quiz_statement_is_instance_norm_with_tokens_as_the_spatial_axis():
+    """The quiz's per-feature statistics over the tokens of a sequence are IN, not BN and not LN."""
+    rng = np.random.default_rng(7)
+    X = rng.normal(0.0, 2.0, size=(3, 6, 5)) + rng.normal(0.0, 3.0, size=(1, 1, 5))   # (seq, tok, d)
+    per_feature = (X - X.mean(axis=1, keepdims=True)) / np.sqrt(X.var(axis=1, keepdims=True) + 1e-5)
+    as_nchw = X.transpose(0, 2, 1)[..., None]                                      # (seq, d, tok, 1)
+    as_in = nb.instance_norm(as_nchw)[..., 0].transpose(0, 2, 1)
+    np.testing.assert_allclose(per_feature, as_in, rtol=1e-12, atol=1e-12)
+    for other in (nb.batch_norm_nchw(as_nchw), nb.layer_norm_nchw(as_nchw)):
+        assert np.abs(other[..., 0].transpose(0, 2, 1) - per_feature).max() > 0.1

@@ -423,3 +423,61 @@ def test_causal_mask_with_uniform_attention_gives_one_over_position(n):
 def test_wrong_bias_and_cross_attention_shapes_raise_value_error(call):
     with pytest.raises(ValueError):
         call()
+
+
+# --- what translation equivariance does and does not promise ---------------------------------
+
+
+def _first_token_marker(X):
+    """X with its first column zeroed except a 1 on the first token (a start-of-sentence marker)."""
+    marked = X.copy()
+    marked[:, 0] = 0.0
+    marked[0, 0] = 1.0
+    return marked
+
+
+@PROPERTY
+@given(st.integers(0, 2**32 - 1), st.integers(3, 9), st.integers(2, 5), st.integers(1, 6), st.integers(1, 4))
+def test_relative_bias_alone_reveals_position_in_the_sentence_but_not_in_the_window(seed, n, d, s, kappa):
+    X, _, W_k, _ = seeded_problem(seed, n, d, 4, 3)
+    X = _first_token_marker(X)
+    b = np.random.default_rng(seed + 1).standard_normal(2 * kappa + 1)
+    W_zero, W_first = np.zeros((d, 4)), np.eye(d)[:, :1]  # scores are the bias alone; read the marker
+    out = nb.self_attention(X, W_zero, W_k, W_first, bias=nb.relative_position_bias(n, b))[:, 0]
+    # the first query sees only distances >= 0, the others also negative ones: the weight on the
+    # marker differs from position to position, so the position inside the sentence shows ...
+    assert np.ptp(out) > 1e-6
+    # ... yet placing the sentence s places further back in a padded window changes nothing
+    window, visible = _placed_in_window(X, s)
+    moved = nb.self_attention(window, W_zero, W_k, W_first, visible, bias=nb.relative_position_bias(n + s, b))[s:, 0]
+    assert_close(moved, out)
+
+
+def test_without_bias_or_mask_the_same_layer_gives_every_position_the_same_output():
+    X, _, W_k, _ = seeded_problem(11, 6, 3, 4, 3)
+    X = _first_token_marker(X)
+    out = nb.self_attention(X, np.zeros((3, 4)), W_k, np.eye(3)[:, :1])[:, 0]
+    assert_close(out, np.full(6, 1.0 / 6))
+
+
+@pytest.mark.parametrize("d", [2, 4, 8, 10])
+@pytest.mark.parametrize("delta", [1, 3, 7])
+def test_sinusoidal_encoding_moved_by_delta_is_a_fixed_rotation_of_the_encoding(d, delta):
+    n = 12
+    E = nb.sinusoidal_positional_encoding(n + delta, d)
+    M = nb.sinusoid_shift_matrix(d, delta)
+    np.testing.assert_allclose(E[delta:], E[:n] @ M, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(M @ M.T, np.eye(d), rtol=0, atol=1e-12)  # a rotation: lengths kept
+    # the rotation depends on delta, not on the position: a wrong angle would break the first check
+    assert not np.allclose(M, nb.sinusoid_shift_matrix(d, delta + 1))
+
+
+def test_rotations_of_the_sinusoid_compose_so_scores_depend_on_the_offset_only():
+    d, i, j = 6, 5, 2
+    M = lambda p: nb.sinusoid_shift_matrix(d, p)  # noqa: E731
+    np.testing.assert_allclose(M(i) @ M(j).T, M(i - j), rtol=0, atol=1e-12)
+
+
+def test_sinusoid_shift_matrix_needs_an_even_dimension():
+    with pytest.raises(ValueError):
+        nb.sinusoid_shift_matrix(5, 1)

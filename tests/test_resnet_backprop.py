@@ -48,7 +48,7 @@ def max_relative_error(a, b):
 def perturbed_params(seed, depth, width, n_nets):
     rng = np.random.default_rng(seed)
     p = nb.init_params(rng, depth, width, n_nets=n_nets)
-    for name in ("gamma", "beta", "gamma_out", "beta_out", "b_out"):
+    for name in ("b_in", "b", "gamma", "beta", "b_out"):
         p[name] = p[name] + 0.3 * rng.standard_normal(p[name].shape)
     return p, rng
 
@@ -60,16 +60,17 @@ def perturbed_params(seed, depth, width, n_nets):
     width=st.integers(2, 5),
     n_nets=st.integers(1, 2),
     residual=st.booleans(),
+    bn=st.booleans(),
     y=hnp.arrays(np.float64, st.integers(3, 7).map(lambda k: (k, 1)),
                  elements=st.floats(-3, 3, allow_nan=False, allow_infinity=False)),
 )
-def test_backward_matches_central_differences(seed, depth, width, n_nets, residual, y):
+def test_backward_matches_central_differences(seed, depth, width, n_nets, residual, bn, y):
     n = y.shape[0]
     p, rng = perturbed_params(seed, depth, width, n_nets)
     X = rng.standard_normal((n, 2))
-    pred, cache = nb.forward(p, X, residual)
-    analytic = nb.backward(p, nb.mse_loss(pred, y)[1], cache, residual)
-    numeric = central_differences(lambda: nb.mse_loss(nb.forward(p, X, residual)[0], y)[0].sum(), p)
+    pred, cache = nb.forward(p, X, residual, bn)
+    analytic = nb.backward(p, nb.mse_loss(pred, y)[1], cache, residual, bn)
+    numeric = central_differences(lambda: nb.mse_loss(nb.forward(p, X, residual, bn)[0], y)[0].sum(), p)
     assert set(analytic) == set(p)
     assert all(analytic[k].shape == p[k].shape for k in p)
     assert max_relative_error(analytic, numeric) < 1e-5
@@ -98,7 +99,42 @@ def test_batchnorm_output_has_zero_mean_and_unit_variance_per_feature():
     y, _ = nb.batchnorm_forward(h, np.ones((1, 4)), np.zeros((1, 4)))
     np.testing.assert_allclose(y.mean(axis=0), 0, atol=1e-12)
     v = h.var(axis=0)
-    np.testing.assert_allclose(y.var(axis=0), v / (v + nb.BN_EPS), rtol=1e-12)  # 1 up to eps
+    np.testing.assert_allclose(y.var(axis=0), v / (v + nb.NORM_EPS), rtol=1e-12)  # 1 up to eps
+
+
+@FAST
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 5), d=st.integers(3, 6))
+def test_standardize_features_backward_matches_central_differences(seed, n, d):
+    rng = np.random.default_rng(seed)
+    arrays = {"h": rng.standard_normal((n, d)) * 2 + 1}
+    upstream = rng.standard_normal((n, d))
+
+    def f():
+        return float((nb.standardize_features(arrays["h"])[0] * upstream).sum())
+
+    _, cache = nb.standardize_features(arrays["h"])
+    numeric = central_differences(f, arrays)
+    assert max_relative_error({"h": nb.standardize_features_backward(upstream, cache)}, numeric) < 1e-5
+
+
+def test_standardize_features_gives_each_sample_zero_mean_and_unit_variance():
+    rng = np.random.default_rng(4)
+    h = rng.standard_normal((6, 8)) * 5 + 3
+    z, _ = nb.standardize_features(h)
+    np.testing.assert_allclose(z.mean(axis=-1), 0, atol=1e-12)
+    v = h.var(axis=-1)
+    np.testing.assert_allclose(z.var(axis=-1), v / (v + nb.NORM_EPS), rtol=1e-12)
+
+
+def test_without_bn_the_unit_gamma_and_beta_do_nothing():
+    rng = np.random.default_rng(8)
+    p = nb.init_params(rng, 3, 4, n_nets=2)
+    X = rng.standard_normal((5, 2))
+    q = {k: v.copy() for k, v in p.items()}
+    q["gamma"] = q["gamma"] * 3.0
+    q["beta"] = q["beta"] + 1.0
+    assert np.array_equal(nb.forward(p, X, True)[0], nb.forward(q, X, True)[0])
+    assert not np.array_equal(nb.forward(p, X, True, bn=True)[0], nb.forward(q, X, True, bn=True)[0])
 
 
 @pytest.mark.parametrize("depth", [1, 4, 9])

@@ -352,3 +352,59 @@ def test_jacobian_norm_is_about_twice_one_minus_the_top_weight_when_saturated():
         norm = np.linalg.norm(nb.softmax_jacobian(a))
         # corrections are of relative size 1 - m (and e^-8 from the two far keys)
         assert abs(norm / (1 - a.max()) - 2.0) < 3 * (1 - a.max()) + 1e-3, (gap, norm / (1 - a.max()))
+
+
+# --- masks ---------------------------------------------------------------------------------------
+
+def test_masked_scores_get_weight_exactly_zero_and_the_rest_renormalize():
+    rng = np.random.default_rng(11)
+    scores = rng.normal(scale=5.0, size=(6, 7))
+    visible = rng.random((6, 7)) < 0.6
+    visible[:, 0] = True  # every row keeps at least one key
+    a = nb.softmax(np.where(visible, scores, -np.inf))
+    assert np.all(a[~visible] == 0.0)
+    for row, keep in zip(range(6), visible):
+        np.testing.assert_allclose(a[row, keep], nb.softmax(scores[row, keep]), rtol=1e-12)
+
+
+def test_a_fully_masked_row_comes_back_as_nan_and_leaves_other_rows_alone():
+    scores = np.array([[1.0, -np.inf, 2.0], [-np.inf, -np.inf, -np.inf]])
+    with np.errstate(invalid="ignore"):
+        a = nb.softmax(scores)
+    assert np.all(np.isnan(a[1]))
+    np.testing.assert_allclose(a[0], nb.softmax(np.array([1.0, -np.inf, 2.0])), rtol=0)
+
+
+# --- bootstrap intervals and the crossover of the query gradient --------------------------------
+
+def test_bootstrap_resamples_whole_rows():
+    # rows that are constant inside: resampling rows of (n, m) is resampling the n row values
+    values = np.random.default_rng(2).standard_normal(40)
+    grouped = nb.bootstrap_median_interval(np.repeat(values[:, None], 5, axis=1), np.random.default_rng(9))
+    single = nb.bootstrap_median_interval(values[:, None], np.random.default_rng(9))
+    assert grouped == single
+
+
+def test_bootstrap_interval_contains_the_median_and_widens_with_the_level():
+    x = np.random.default_rng(4).standard_normal((50, 8))
+    lo90, hi90 = nb.bootstrap_median_interval(x, np.random.default_rng(5), level=0.90)
+    lo99, hi99 = nb.bootstrap_median_interval(x, np.random.default_rng(5), level=0.99)
+    assert lo99 <= lo90 < np.median(x) < hi90 <= hi99
+    with pytest.raises(ValueError, match=r"\(50,\)"):
+        nb.bootstrap_median_interval(x[:, 0], np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("seed", [21, 22])
+def test_unscaled_query_gradient_median_is_larger_at_d_k_64_and_smaller_at_1024_beyond_the_spread(seed):
+    # The chapter claims an order only where the 95% intervals of the two medians do not overlap;
+    # at d_k = 256 they overlap, so nothing is claimed there.
+    rng = np.random.default_rng(seed)
+    n_seq, n_tok = 100, 32
+    interval = {}
+    for d in (64, 1024):
+        Q, K = nb.sample_qk(rng, (n_seq, n_tok), d)
+        for key, scale in (("unscaled", 1.0), ("scaled", 1 / math.sqrt(d))):
+            g = nb.query_gradient_norm(Q, K, scale)
+            interval[key, d] = nb.bootstrap_median_interval(g, rng, n_boot=500)
+    assert interval["unscaled", 64][0] > interval["scaled", 64][1]
+    assert interval["unscaled", 1024][1] < interval["scaled", 1024][0]

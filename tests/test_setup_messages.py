@@ -78,3 +78,14 @@ def test_missing_browser_is_one_clear_line(tmp_path):
         (nochromium / tool).symlink_to(found)
     line = one_error_line(run(root / "test.sh", [nochromium]))
     assert "chromium not found" in line and "apt-get install" in line
+
+
+def test_install_shows_pip_progress_on_the_terminal_and_keeps_the_log(tmp_path):
+    root = scratch(tmp_path, requirements="six==1.16.0\n")
+    pydir = Path(sys.executable).parent
+    result = run(root / "build.sh", [pydir, *system_dirs()])
+    progress = [line for line in result.stdout.splitlines() if line.startswith("  pip: ")]
+    assert any("Collecting six" in line for line in progress), result.stdout
+    assert any("Successfully installed six" in line for line in progress), result.stdout
+    log = (root / ".venv" / "install.log").read_text()
+    assert "Successfully installed six-1.16.0" in log

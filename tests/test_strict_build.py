@@ -5,6 +5,7 @@ references.bib, with a small table of contents) into which one fault is injected
 using the same ./build.sh a reader runs.  A clean copy is built too, so a failure
 below is the fault's doing and not the copy's.
 """
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -64,13 +65,59 @@ def assert_fails_naming(result, filename, *evidence):
 
 def test_clean_copy_builds_with_no_network(tmp_path):
     nb = notebook("print(1 + 1)")
-    nb.cells[0].source += "\n\n$$\\operatorname{Var}(q \\cdot k) = d_k$$"
+    nb.cells[0].source += (
+        "\n\n$$\\operatorname{Var}(q \\cdot k) = d_k \\quad \\text{분산}$$ (eq-var)"
+        "\n\n식 {eq}`eq-var`과 같은 식을 TeX 안에서 $\\eqref{eq-var}$로도 가리킵니다."
+    )
     result = build(make_book(tmp_path, "chapter.ipynb", nb), offline=True)
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     html = tmp_path / "_build" / "html"
-    assert (html / "chapter.html").is_file()
-    assert (html / "_static" / "mathjax" / "startup.js").is_file()
+    page = (html / "chapter.html").read_text(encoding="utf-8")
+    # Typeset at build time: the page holds MathJax's output and loads no MathJax.
+    assert page.count("<mjx-container") == 2
+    assert "<mjx-assistive-mml" in page and "<math " in page  # for screen readers
+    assert "mathjax" not in " ".join(re.findall(r"<script[^>]*>", page)).lower()
+    assert "window.MathJax" not in page
+    assert '<style id="MJX-CHTML-styles">' in page
+    assert "'Book Korean'" in page  # \text{분산} in the book's Korean font
+    # Sphinx numbers the equation; {eq} and \eqref show that number and link to it.
+    assert '<span class="eqno">(1)' in page
+    assert page.count('href="#equation-eq-var"') >= 3  # permalink, {eq}, \eqref
+    fonts = {p.name for p in (html / "_static" / "mathjax-fonts").glob("*.woff")}
+    assert {"MathJax_Main-Regular.woff", "MathJax_Math-Italic.woff"} <= fonts
     assert (html / "_static" / "fonts" / "book-korean-normal.woff2").is_file()
+
+
+# Each faulty formula with what the build log must say about it.
+TEX_FAULTS = [
+    ("\\undefinedmacro{x} + 1", "Undefined control sequence \\undefinedmacro"),
+    ("\\frac{a}", "Missing argument for \\frac"),
+    ("\\eqref{eq-nowhere}", "no equation has the label 'eq-nowhere'"),
+]
+
+
+@pytest.mark.parametrize("where", ["md", "ipynb"])
+def test_tex_error_fails_the_build(tmp_path, where):
+    """Formulas that do not compile fail the build, each named with its file and TeX.
+
+    One page holds the three faults (an undefined macro, a missing argument, an
+    \\eqref to no equation): the build goes on after the first (--keep-going), so
+    the log must name every one of them.
+    """
+    prose = "# 잘못된 수식\n\n앞 문장은 괜찮습니다.\n\n" + "\n\n".join(
+        f"{k}번째 식은 틀렸습니다: ${tex}$ 입니다." for k, (tex, _) in enumerate(TEX_FAULTS, 1)) + "\n"
+    if where == "md":
+        result = build(make_book(tmp_path, "bad_math.md", prose))
+    else:
+        nb = notebook("print(1 + 1)")
+        nb.cells[0].source = prose
+        result = build(make_book(tmp_path, "bad_math.ipynb", nb))
+    assert_fails_naming(result, f"bad_math.{where}", "TeX error")
+    log = result.stdout + result.stderr
+    for tex, evidence in TEX_FAULTS:
+        named = [line for line in log.splitlines()
+                 if f"bad_math.{where}" in line and "TeX error" in line and evidence in line and tex in line]
+        assert named, f"no warning names bad_math.{where}, {evidence!r} and {tex!r}:\n{log[-3000:]}"
 
 
 def test_cell_that_raises_fails_the_build(tmp_path):

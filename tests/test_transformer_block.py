@@ -6,7 +6,10 @@
 * the Jacobian of LN is sqrt(d) / ||y|| times a projection (lemma), and the last-layer
   gradient of one token is the product of the theorem's three factors;
 * at initialization, for the chapter's fixed seeds, the last layer's gradient does not
-  shrink with depth in Post-LN and does shrink in Pre-LN (Xiong et al. 2020, Theorem 1).
+  shrink with depth in Post-LN and does shrink in Pre-LN (Xiong et al. 2020, Theorem 1),
+  seed by seed on the paired runs, not only in the medians;
+* Adam's first step moves a deep Post-LN stack's output more than a Pre-LN stack's, seed by seed;
+* the block's functions reject wrong shapes with a ValueError.
 """
 import numpy as np
 import pytest
@@ -158,3 +161,70 @@ def test_mhsa_rejects_heads_that_do_not_divide_d():
     W = rng.standard_normal((6, 6))
     with pytest.raises(ValueError, match="divisible"):
         tb.mhsa_forward(rng.standard_normal((1, 3, 6)), W, W, W, W, n_heads=4)
+
+
+def _paired_ratios(results, placement, key):
+    """Per seed (same weights, inputs and targets at both depths): value at the deepest / the shallowest."""
+    depths = tb.EXP["depths"]
+    def value(p):
+        return p["layers"][-1] if key == "sequence" else p[key]
+    return np.array([value(b) / value(a) for a, b in zip(results[placement, depths[0]], results[placement, depths[-1]])])
+
+
+def test_last_layer_gradient_claim_holds_seed_by_seed(experiment):
+    """The chapter's paired ratios: per token Post-LN >= 0.8 and Pre-LN <= 0.5 for every seed; for the
+    sequence loss Post-LN grows (>= 1) and Pre-LN shrinks (< 1) for every seed."""
+    assert _paired_ratios(experiment, "post", "token").min() >= 0.8
+    assert _paired_ratios(experiment, "pre", "token").max() <= 0.5
+    assert _paired_ratios(experiment, "post", "sequence").min() >= 1.0
+    assert _paired_ratios(experiment, "pre", "sequence").max() < 1.0
+
+
+def test_per_layer_profile_output_side_versus_input_side_seed_by_seed(experiment):
+    """At L = 16: block 16 over block 1 is > 1 for every seed in Post-LN and < 1 in Pre-LN, and Pre-LN's
+    gradient falls with the block number (negative rank correlation) for every seed."""
+    for placement, above_one in (("post", True), ("pre", False)):
+        prof = np.array([p["layers"] for p in experiment[placement, 16]])
+        ratio = prof[:, -1] / prof[:, 0]
+        assert np.all(ratio > 1.0) if above_one else np.all(ratio < 1.0)
+    prof = np.array([p["layers"] for p in experiment["pre", 16]])
+    ranks = np.argsort(np.argsort(prof, axis=1), axis=1)
+    rho = [np.corrcoef(r, np.arange(16))[0, 1] for r in ranks]
+    assert max(rho) < 0.0
+
+
+def test_first_adam_step_moves_deep_post_ln_output_more_seed_by_seed(experiment):
+    """At the small learning rate, ||o' - o|| / ||o|| after one Adam step: Post-LN / Pre-LN > 1 for every seed
+    at the deepest stack, and larger there than at the shallowest (paired by seed)."""
+    depths = tb.EXP["depths"]
+    def ratio(L):
+        post = np.array([p["step"][0, 0] for p in experiment["post", L]])
+        pre = np.array([p["step"][0, 0] for p in experiment["pre", L]])
+        return post / pre
+    assert ratio(depths[-1]).min() > 1.0
+    assert np.all(ratio(depths[-1]) > ratio(depths[0]))
+
+
+def test_adam_first_step_is_a_sign_step():
+    """Adam's first update with bias correction: m_hat = g, v_hat = g^2, so the step is -lr * g / (|g| + eps)."""
+    rng = np.random.default_rng(4)
+    g = rng.standard_normal((3, 5))
+    lr, eps, beta1, beta2 = 1e-3, 1e-12, 0.9, 0.999
+    m_hat = (1 - beta1) * g / (1 - beta1)
+    v_hat = (1 - beta2) * g * g / (1 - beta2)
+    adam = -lr * m_hat / (np.sqrt(v_hat) + eps)
+    theta = rng.standard_normal((3, 5))
+    np.testing.assert_allclose(tb.adam_first_step({"w": theta}, {"w": g}, lr)["w"] - theta, adam, rtol=1e-9, atol=0)
+
+
+@pytest.mark.parametrize("call", [
+    lambda: tb.layer_norm_backward(np.ones((2, 3, 5)), tb.layer_norm_forward(np.ones((2, 3, 4)) * np.arange(4),
+                                                                              np.ones(4), np.zeros(4))[1]),
+    lambda: tb.ffn_forward(np.ones((1, 2, 4)), np.ones((5, 8)), np.zeros(8), np.ones((8, 4)), np.zeros(4)),
+    lambda: tb.ffn_forward(np.ones((1, 2, 4)), np.ones((4, 8)), np.zeros(8), np.ones((8, 3)), np.zeros(4)),
+    lambda: tb.block_forward(np.ones((2, 4)), tb.init_block(np.random.default_rng(0), 4, 8), "pre", 2),
+    lambda: tb.block_forward(np.ones((1, 2, 6)), tb.init_block(np.random.default_rng(0), 4, 8), "post", 2),
+])
+def test_block_functions_reject_wrong_shapes(call):
+    with pytest.raises(ValueError):
+        call()
