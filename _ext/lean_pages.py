@@ -358,10 +358,15 @@ def on_page_context(app: Sphinx, pagename: str, templatename: str, context: dict
             seen.add(ident)
             kept.append(asset)
         context[key] = kept
-    preload = "".join(
-        f'<link rel="preload" href="{context["pathto"]("_static/" + font, 1)}" as="font" '
-        'type="font/woff2" crossorigin="anonymous" />\n'
-        for font in PRELOAD_FONTS)
+    # Preloaded only when the site is served over HTTP: a font preload must be a CORS
+    # request, which a page opened from disk (file://) cannot make; Chromium then logs
+    # an error although the @font-face rule itself loads the font fine.
+    urls = ",".join(f'"{context["pathto"]("_static/" + font, 1)}"' for font in PRELOAD_FONTS)
+    preload = (
+        '<script>if (location.protocol !== "file:") { for (const href of [' + urls + ']) {'
+        ' const l = document.createElement("link"); l.rel = "preload"; l.as = "font";'
+        ' l.type = "font/woff2"; l.crossOrigin = "anonymous"; l.href = href;'
+        ' document.head.appendChild(l); } }</script>\n')
     context["metatags"] = context.get("metatags", "") + "\n" + preload
 
 

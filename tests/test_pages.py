@@ -151,3 +151,22 @@ def test_chapter_page_offers_its_notebook_for_download(notebook):
     assert f'href="{link}"' in page, f"no download link to {link}"
     served = booksite.HTML / "_sources" / "notebooks" / notebook.name
     assert served.read_bytes() == notebook.read_bytes(), "the download differs from the notebook"
+
+
+@pytest.mark.parametrize("page", ["index.html", "notebooks/batch_norm.html", "search.html"])
+def test_page_opened_from_disk_logs_nothing_and_draws_korean(page):
+    """A reader may open the site from disk (file://, no server): nothing may fail there."""
+    url = (booksite.HTML / page).resolve().as_uri()
+    messages = []
+    with booksite.browser() as b:
+        tab = b.new_page()
+        tab.on("console", lambda m: messages.append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None)
+        tab.on("pageerror", lambda e: messages.append(f"exception: {e}"))
+        tab.on("requestfailed", lambda r: messages.append(f"failed: {r.url}"))
+        tab.goto(url)
+        tab.wait_for_timeout(1500)
+        loaded = tab.evaluate(
+            "async () => { await document.fonts.ready;"
+            " return [...document.fonts].filter(f => f.family.includes('Book Korean') && f.status === 'loaded').length; }")
+    assert messages == []
+    assert loaded >= 1, "the Korean web font did not load from disk"
