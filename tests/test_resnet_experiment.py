@@ -42,7 +42,7 @@ def test_the_chapter_sweeps_at_least_five_depths_including_16_and_32():
     assert nb.EXPERIMENT["n_nets"] >= 5
 
 
-@pytest.mark.parametrize("shallow", [4, 8, 16])
+@pytest.mark.parametrize("shallow", [2, 4, 8, 16])
 def test_deep_plain_net_trains_worse_than_shallower_plain_nets(runs, shallow):
     assert train_median(runs, "plain", DEEP) > 2 * train_median(runs, "plain", shallow)
 
