@@ -21,10 +21,10 @@
     requestAnimationFrame(function () { pending = false; mark(); });
   }
   function start() {
-    // Width changes (a rotated phone, an opened dropdown) re-measure.
+    // Width changes (a rotated phone, an opened dropdown) re-measure.  The math is
+    // typeset at build time, so it is already in place when this runs.
     if (window.ResizeObserver) new ResizeObserver(later).observe(document.body);
     window.addEventListener("resize", later);
-    if (window.MathJax && MathJax.startup && MathJax.startup.promise) MathJax.startup.promise.then(later);
     later();
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
