@@ -42,7 +42,8 @@ import booksite  # noqa: E402  (chromium_path, CHROMIUM_FLAGS)
 RAW_MARKUP = re.compile(r"```\{|^:::|\{(?:glue(?::\w+)?|cite(?::\w+)?|prf:\w+|eq|doc|numref|ref|term|math)\}", re.M)
 GLUE_ROLE = re.compile(r"\{glue(?::\w+)?\}`([^`:]+)(?::[^`]*)?`")
 CITE_ROLE = re.compile(r"\{cite(?::\w+)?\}`([^`]+)`")
-DIRECTIVE = re.compile(r"^(?:```|:::)\{(prf:\w+|exercise|solution[-\w]*)\}", re.M)
+# A gated pair (solution-start ... solution-end) is one box: count its start only.
+DIRECTIVE = re.compile(r"^(?:```|:::)\{(prf:\w+|exercise(?:-start)?|solution(?:-start)?)\}", re.M)
 
 
 def free_port() -> int:
