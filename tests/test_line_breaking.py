@@ -196,19 +196,29 @@ def open_page(b, url: str, page: str, viewport: dict, css: str | None = None):
     return context, pg
 
 
+def measure(b, url: str, page: str, viewport: dict, scripts: list[str]) -> list:
+    """Open the page and run each script on it.  If the page navigated while being
+    measured (Chromium reported the execution context destroyed, seen once on a
+    loaded machine), it is opened again and measured from the start."""
+    for attempt in range(3):
+        context, pg = open_page(b, url, page, viewport)
+        try:
+            return [pg.evaluate(script) for script in scripts]
+        except Exception as exc:
+            if "Execution context was destroyed" not in str(exc) or attempt == 2:
+                raise
+        finally:
+            context.close()
+
+
 @pytest.fixture(scope="module")
 def facts():
     out = {}
     with booksite.serve(HTML) as url, booksite.browser() as b:
         for page in PAGES:
-            context, pg = open_page(b, url, page, DESKTOP)
-            styles = pg.evaluate(_STYLES)
-            desktop_split = pg.evaluate(_SPLIT_WORDS)
-            context.close()
-            context, pg = open_page(b, url, page, PHONE)
-            out[page] = {"styles": styles, "split": pg.evaluate(_SPLIT_WORDS), "desktop_split": desktop_split,
-                         "overflow": pg.evaluate(_OVERFLOW)}
-            context.close()
+            styles, desktop_split = measure(b, url, page, DESKTOP, [_STYLES, _SPLIT_WORDS])
+            split, overflow = measure(b, url, page, PHONE, [_SPLIT_WORDS, _OVERFLOW])
+            out[page] = {"styles": styles, "split": split, "desktop_split": desktop_split, "overflow": overflow}
     return out
 
 
