@@ -39,7 +39,6 @@ rebuild never subsets an already subset font.  Nothing is copied into the reposi
 from __future__ import annotations
 
 import hashlib
-import logging as std_logging
 import re
 from pathlib import Path
 
@@ -106,23 +105,6 @@ def code_points(css: str) -> set[int]:
     points = {int(m.group(1), 16) for m in _CSS_ESCAPE.finditer(css)}
     points |= {ord(c) for c in css if 0xE000 <= ord(c) <= 0xF8FF or ord(c) >= 0xF0000}
     return points
-
-
-def subset_font(src: Path, dest: Path, points: set[int]) -> None:
-    from fontTools import subset
-
-    std_logging.getLogger("fontTools.subset").setLevel(std_logging.ERROR)
-    options = subset.Options()
-    options.flavor = "woff2"
-    options.layout_features = ["*"]
-    options.name_IDs = ["*"]
-    options.notdef_outline = True
-    options.ignore_missing_unicodes = True
-    font = subset.load_font(str(src), options)
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(unicodes=sorted(points))
-    subsetter.subset(font)
-    subset.save_font(font, str(dest), options)
 
 
 # --- Unused-selector purge ---------------------------------------------------------
@@ -309,6 +291,8 @@ def on_build_finished(app: Sphinx, exception: Exception | None) -> None:
     for other in static.rglob("*.css"):
         if other != css_path and "fontawesome" not in other.parts:
             points |= code_points(other.read_text(encoding="utf-8", errors="ignore"))
+    from offline_assets import subset_font
+
     for font in (original / FA_FONTS).glob("*.woff2"):
         subset_font(font, static / FA_FONTS / font.name, points)
     logger.info(f"[lean_pages] Font Awesome: {kept} icon rules kept, {removed} removed; "

@@ -323,34 +323,12 @@ def on_build_finished(app: Sphinx, exception: Exception | None) -> None:
     fonts = sorted(src.glob("*.woff"))
     if made_by == version and chars == known and all((dest / f.name).is_file() for f in fonts):
         return
+    from offline_assets import subset_font
+
     for font in fonts:
-        subset_font(font, dest / font.name, chars)
+        subset_font(font, dest / font.name, {ord(c) for c in chars}, flavor="woff")
     record.write_text(version + "\n" + "".join(sorted(chars)), encoding="utf-8")
     logger.info(f"[prerender_math] MathJax fonts subset to {len(chars)} characters")
-
-
-def subset_font(src: Path, dest: Path, chars: set[str]) -> None:
-    import logging as std_logging
-
-    from fontTools import subset
-
-    std_logging.getLogger("fontTools.subset").setLevel(std_logging.ERROR)
-    options = subset.Options()
-    options.flavor = "woff"
-    options.layout_features = ["*"]
-    options.name_IDs = ["*"]
-    options.notdef_outline = True
-    options.ignore_missing_unicodes = True
-    font = subset.load_font(str(src), options)
-    if not {ord(c) for c in chars} & set(font.getBestCmap()):
-        # None of the site's characters (MathJax_Zero, or a font no formula uses):
-        # a subset would hold no glyph, which browsers refuse to decode.
-        shutil.copy2(src, dest)
-        return
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(text="".join(chars))
-    subsetter.subset(font)
-    subset.save_font(font, str(dest), options)
 
 
 def source_version() -> int:
