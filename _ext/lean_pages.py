@@ -15,6 +15,10 @@ Measured on a chapter page before this (benchmarks/run.py --pages-only --detail)
   ``:is()`` and the like) occurs as a word in some HTML page or JavaScript file of the
   built site.  Scripts add classes by name (``"show"``, ``"collapsing"``), so those
   stay; element, attribute and id selectors always stay.
+* Bootstrap's JavaScript bundle (81 kB), which the theme loads on every page, is
+  replaced by ``static/bootstrap-lite.js`` (about 4 kB): the header tooltips, the
+  download menu and the back-to-top button, the only parts these pages use; the
+  stylesheet rules only Bootstrap's other components named then go with the purge.
 * The search index, its stemmer and search code (searchindex.js, language_data.js,
   searchtools.js: 258 kB decoded) are loaded by the theme on every page, for a
   search-as-you-type box this book does not enable (``search_as_you_type`` is off):
@@ -52,6 +56,9 @@ OWN_CSS = "lean-pages.css"
 # Fonts every page uses (offline_assets.py writes them): preloaded.
 PRELOAD_FONTS = ["fonts/book-korean-normal.woff2", "fonts/book-korean-bold.woff2"]
 THEME_CSS = "styles/pydata-sphinx-theme.css"
+# The theme's Bootstrap bundle (81 kB), replaced by what the pages use of it.
+BOOTSTRAP_JS = "scripts/bootstrap.js"
+BOOTSTRAP_LITE = "bootstrap-lite.js"
 # Stylesheets purged of unused selectors (paths under _static; glob patterns).
 PURGED_CSS = ["styles/pydata-sphinx-theme.css", "styles/sphinx-book-theme.css", "basic.css",
               "mystnb.*.css", "sphinx-design.min.css"]
@@ -113,14 +120,26 @@ _WORD = re.compile(r"[A-Za-z0-9_-]+")
 _CLASS = re.compile(r"\.(-?[_a-zA-Z][_a-zA-Z0-9-]*)")
 
 
+_SCRIPT_SRC = re.compile(r'<script\b[^>]*\bsrc="([^"?#]+)')
+
+
 def site_words(outdir: Path) -> set[str]:
-    """Every word of every page and script: a superset of the classes in use."""
+    """Every word of every page and of every script a page loads: a superset of the
+    classes in use.  (Scripts no page loads, such as the theme's 1.5 MB fontawesome.js,
+    name classes no reader ever sees.)"""
     words: set[str] = set()
-    for pattern in ("**/*.html", "_static/**/*.js"):
-        for path in outdir.glob(pattern):
-            if "_sources" in path.parts:
-                continue
-            words.update(_WORD.findall(path.read_text(encoding="utf-8", errors="ignore")))
+    scripts: set[Path] = set()
+    for path in outdir.glob("**/*.html"):
+        if "_sources" in path.parts:
+            continue
+        text = path.read_text(encoding="utf-8", errors="ignore")
+        words.update(_WORD.findall(text))
+        for src in _SCRIPT_SRC.findall(text):
+            if "://" not in src:
+                scripts.add((path.parent / src).resolve())
+    for script in scripts:
+        if script.is_file():
+            words.update(_WORD.findall(script.read_text(encoding="utf-8", errors="ignore")))
     return words
 
 
@@ -279,6 +298,8 @@ def on_build_finished(app: Sphinx, exception: Exception | None) -> None:
     outdir = Path(app.outdir)
     static = outdir / "_static"
     (static / OWN_CSS).write_bytes((HERE / "static" / OWN_CSS).read_bytes())
+    if (static / BOOTSTRAP_JS).is_file():  # before the purge: its words are the ones kept
+        (static / BOOTSTRAP_JS).write_bytes((HERE / "static" / BOOTSTRAP_LITE).read_bytes())
     original = theme_static()
     css_path = static / THEME_CSS
     if not css_path.is_file() or not (original / THEME_CSS).is_file():
@@ -339,6 +360,8 @@ def on_page_context(app: Sphinx, pagename: str, templatename: str, context: dict
                      tuple(sorted((getattr(asset, "attributes", {}) or {}).items())))
             if ident in seen or (not thebe_on and _is_thebe(asset)):
                 continue
+            if ident[0].endswith("design-tabs.js") and "sd-tab-set" not in context.get("body", ""):
+                continue  # sphinx-design's tab switching, on a page without tabs
             seen.add(ident)
             kept.append(asset)
         context[key] = kept
@@ -356,7 +379,8 @@ def on_page_context(app: Sphinx, pagename: str, templatename: str, context: dict
 
 def source_version() -> int:
     """Changes with this file: Sphinx then rewrites every page (see korean_search.py)."""
-    digest = hashlib.sha256(Path(__file__).read_bytes() + (HERE / "static" / OWN_CSS).read_bytes())
+    digest = hashlib.sha256(Path(__file__).read_bytes() + (HERE / "static" / OWN_CSS).read_bytes()
+                            + (HERE / "static" / BOOTSTRAP_LITE).read_bytes())
     return int(digest.hexdigest()[:8], 16)
 
 
