@@ -54,13 +54,14 @@ def hangul_in_site(outdir: Path) -> str:
 def subset_font(src: Path, dest: Path, unicodes: set[int], *, flavor: str = "woff2",
                 hinting: bool = True) -> None:
     """Write to ``dest`` the part of font ``src`` that draws ``unicodes`` (layout features
-    and names kept).  If ``src`` draws none of them, ``dest`` is a plain copy: a subset
-    with no glyph is a font browsers refuse to decode.  Used for the Korean font here,
+    and names kept).  If ``src`` draws none of them, ``dest`` is the whole font (copied,
+    or converted to ``flavor``): a subset with no glyph is a font browsers refuse to decode.  Used for the Korean font here,
     Font Awesome (lean_pages.py) and the MathJax fonts (prerender_math.py)."""
     import logging as std_logging
     import shutil
 
     from fontTools import subset
+    from fontTools.ttLib import TTFont
 
     # fontTools reports every hinting table it drops; that is expected, not news.
     std_logging.getLogger("fontTools.subset").setLevel(std_logging.ERROR)
@@ -75,7 +76,12 @@ def subset_font(src: Path, dest: Path, unicodes: set[int], *, flavor: str = "wof
     dest.parent.mkdir(parents=True, exist_ok=True)
     font = subset.load_font(str(src), options)
     if not set(unicodes) & set(font.getBestCmap()):
-        shutil.copy2(src, dest)
+        if font.flavor == flavor:
+            shutil.copy2(src, dest)
+        else:  # the whole font, in the flavour asked for
+            whole = TTFont(str(src))
+            whole.flavor = flavor
+            whole.save(str(dest))
         return
     subsetter = subset.Subsetter(options)
     subsetter.populate(unicodes=sorted(unicodes))

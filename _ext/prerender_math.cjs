@@ -53,11 +53,11 @@ function typeset(request) {
 }
 
 function stylesheet() {
-  const css = [adaptor.textContent(chtml.styleSheet(html))];
-  const own = html.documentStyleSheet && html.documentStyleSheet();
-  if (own) css.push(adaptor.textContent(own));
+  // The output jax's sheet is the whole document sheet: html.documentStyleSheet()
+  // would return the same rules a second time.
+  const css = adaptor.textContent(chtml.styleSheet(html));
   chtml.clearCache();
-  return css.join('\n');
+  return css;
 }
 
 const lines = readline.createInterface({input: process.stdin, terminal: false});

@@ -20,11 +20,17 @@ How
   math is written and answers formula by formula over a pipe; a no-change rebuild
   writes no page and never starts it.
 * Each page gets, in its ``<head>``, the CHTML stylesheet for exactly what that page
-  uses (the characters of the TeX fonts, the wrapper classes), and the woff files of
-  MathJax's TeX fonts go to ``_static/mathjax-fonts/``, subset to the characters that
-  the stylesheets of the whole site draw (``content:`` of the ``mjx-c`` rules; the list
-  only grows, in ``chars.txt`` there, so pages an incremental build does not rewrite
-  keep their glyphs); a browser downloads only the fonts a page draws with.
+  uses (the characters of the TeX fonts, the wrapper classes, the ``@font-face`` of
+  the fonts it draws with: compact_math.prune_stylesheet), and MathJax's TeX fonts go
+  to ``_static/mathjax-fonts/`` as WOFF2 (a third smaller than the WOFF files MathJax
+  ships), each subset to the characters the site draws *in that font*
+  (``font_chars``: a ``content:`` rule with a font class such as ``.tI`` draws in
+  that font, one without it in the font of ``.JTEX`` and of every font class its
+  character class meets in the markup, a stretchy delimiter's parts in every font of
+  the stretchy rule).  Bold upright math, for instance, draws eight characters, not
+  the 122 the union of all fonts would give it.  The sets only grow (``chars.json``
+  there), so pages an incremental build does not rewrite keep their glyphs; a
+  browser downloads only the fonts a page draws with.
 * Output: CHTML (as the browser rendered it until now), with the assistive MathML copy
   for screen readers.  Korean inside ``\\text{}`` is drawn in the book's Korean web font
   (``mtextFont``).  The fixed pixel width MathJax gives such text (estimated at build
@@ -56,6 +62,8 @@ from sphinx.errors import ExtensionError
 from sphinx.locale import _
 from sphinx.util import logging
 from sphinx.util.math import get_node_equation_number
+
+from compact_math import compact_formula, compact_style, compact_stylesheet, prune_stylesheet, top_level_rules
 
 
 logger = logging.getLogger(__name__)
@@ -106,6 +114,7 @@ class MathJax:
         # Formulas typeset for the current page (a page repeats $m$, $x_i$ ...).  Only
         # per page: the page's stylesheet must see every formula it shows.
         self.page_cache: dict[tuple[str, bool], tuple[str | None, str | None]] = {}
+        self._container_style: str | None = None
 
     def _start(self) -> None:
         node = os.environ.get("NODE") or shutil.which("node")
@@ -149,12 +158,20 @@ class MathJax:
             # around it, with the real font (a min-width from the estimate pushes
             # the cells of a `cases` apart).
             out = _TABLE_MIN_WIDTH.sub(r"\1", _UTEXT_WIDTH.sub(r"\1", out))
-        return _EMPTY_STYLE.sub("", out), None
+        return compact_formula(_EMPTY_STYLE.sub("", out), self.container_style()), None
+
+    def container_style(self) -> str:
+        """The inline style MathJax gives every container (its scale), compacted."""
+        if self._container_style is None:
+            answer = self.ask({"tex": "x", "display": False})
+            found = re.search(r'<mjx-container\b[^>]*? style="([^"]*)"', answer.get("html", ""))
+            self._container_style = compact_style(found.group(1)) if found else ""
+        return self._container_style
 
     def stylesheet(self) -> str:
         self.used = False
         self.page_cache.clear()
-        return self.ask({"css": True})["css"]
+        return compact_stylesheet(minify_css(self.ask({"css": True})["css"]), self.container_style())
 
     def close(self) -> None:
         if self.count:
@@ -162,6 +179,7 @@ class MathJax:
         if self.proc is not None:
             self.proc.stdin.close()
             self.proc.wait(timeout=30)
+            self.proc.stdout.close()
             self.proc = None
 
 
@@ -295,12 +313,81 @@ def drawn_chars(css: str) -> set[str]:
     return chars
 
 
+_FACE = re.compile(r'@font-face\{font-family:([\w-]+);src:url\("[^"]*/([^"/]+)\.woff2?"\)')
+_FAMILY = re.compile(r"font-family:([^;}]*)")
+_CHAR_CLASS = re.compile(r"\.(jc[0-9A-F]+)")
+_FONT_CLASS = re.compile(r"\.(t[A-Z0-9]+)")
+_MARKUP_CHAR = re.compile(r'<j-c class="(jc[0-9A-F]+)(?: (t[A-Z0-9]+))?"')
+
+
+def _families(declarations: str) -> list[str]:
+    m = _FAMILY.search(declarations)
+    if not m:
+        return []
+    value = m.group(1).replace("! important", "").replace("!important", "")
+    return [f.strip().strip("'\"") for f in value.split(",") if f.strip()]
+
+
+def font_chars(css: str, body: str) -> dict[str, set[str]]:
+    """{font file name without extension: the characters drawn in it} for one page,
+    from its compacted stylesheet and the formulas of its ``body``."""
+    files = {m.group(1): m.group(2) for m in _FACE.finditer(css)}
+    class_families: dict[str, list[str]] = {}
+    default: list[str] = []
+    stretchy: list[str] = []
+    # (selector, declarations) of each plain rule; split by hand: content:"{" is a brace.
+    rules = [(r[:r.index("{")], r[r.index("{") + 1:-1]) for r in top_level_rules(css)
+             if not r.startswith("@") and "{" in r]
+    for selector, declarations in rules:
+        families = _families(declarations)
+        for sel in (x.strip() for x in selector.split(",")):
+            if not families:
+                continue
+            if _FONT_CLASS.fullmatch(sel):
+                class_families[sel[1:]] = families
+            elif sel == ".JTEX":
+                default = families
+            elif "stretchy" in sel:
+                stretchy = families
+    met: dict[str, set[str]] = {}  # character class -> font classes it has in the markup
+    for m in _MARKUP_CHAR.finditer(body):
+        met.setdefault(m.group(1), set()).add(m.group(2))
+    found: dict[str, set[str]] = {}
+    for selector, declarations in rules:
+        if "content:" not in declarations:
+            continue
+        chars = drawn_chars(declarations)
+        for sel in selector.split(","):
+            char_class = _CHAR_CLASS.search(sel)
+            if not char_class:
+                continue
+            font_class = _FONT_CLASS.search(sel)
+            if "stretchy" in sel:
+                families = stretchy
+            elif font_class:
+                families = class_families.get(font_class.group(1), [])
+            else:
+                families = default + [f for t in sorted(met.get(char_class.group(1), set()) - {None})
+                                      for f in class_families.get(t, [])]
+            for family in families:
+                if family in files:
+                    found.setdefault(files[family], set()).update(chars)
+    return found
+
+
 def on_page_context(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
     mathjax = getattr(app, "_prerender_mathjax", None)
     if mathjax is None or not mathjax.used:
         return
-    css = minify_css(mathjax.stylesheet())
-    app._prerender_chars = getattr(app, "_prerender_chars", set()) | drawn_chars(css)
+    # The body, and the tables of contents that repeat its headings' formulas.
+    body = "".join(v for v in context.values() if isinstance(v, str))
+    css = prune_stylesheet(mathjax.stylesheet(), body)
+    drawn = getattr(app, "_prerender_font_chars", {})
+    for name, chars in font_chars(css, body).items():
+        drawn.setdefault(name, set()).update(chars)
+    app._prerender_font_chars = drawn
+    # The fonts are served as WOFF2 (on_build_finished), a third smaller than MathJax's WOFF.
+    css = re.sub(r'\.woff"\) format\("woff"\)', '.woff2") format("woff2")', css)
     css = css.replace(FONT_URL_MARK, context["pathto"](FONTS_DIR, 1))
     context["metatags"] = context.get("metatags", "") + f'\n<style id="MJX-CHTML-styles">{css}</style>'
 
@@ -314,21 +401,33 @@ def on_build_finished(app: Sphinx, exception: Exception | None) -> None:
     src = node_modules() / "mathjax-full" / "es5" / "output" / "chtml" / "fonts" / "woff-v2"
     dest = Path(app.outdir) / FONTS_DIR
     dest.mkdir(parents=True, exist_ok=True)
-    record = dest / "chars.txt"  # first line: the code that made the subsets
+    record = dest / "chars.json"  # the code that made the subsets, and each font's characters
     version = f"{source_version():08x}"
-    made_by, _, known_text = (record.read_text(encoding="utf-8").partition("\n")
-                              if record.is_file() else ("", "", ""))
-    known = set(known_text)
-    chars = known | getattr(app, "_prerender_chars", set()) | {" ", "\u00a0"}
-    fonts = sorted(src.glob("*.woff"))
-    if made_by == version and chars == known and all((dest / f.name).is_file() for f in fonts):
+    try:
+        known = json.loads(record.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        known = {}
+    known_fonts = {name: set(chars) for name, chars in known.get("fonts", {}).items()}
+    fonts = {name: set(chars) for name, chars in known_fonts.items()}
+    for name, chars in getattr(app, "_prerender_font_chars", {}).items():
+        fonts.setdefault(name, set()).update(chars | {" ", "\u00a0"})
+    sources = sorted(src.glob("*.woff"))
+    if (known.get("version") == version and fonts == known_fonts
+            and all((dest / (f.stem + ".woff2")).is_file() for f in sources)):
         return
     from offline_assets import subset_font
 
-    for font in fonts:
-        subset_font(font, dest / font.name, {ord(c) for c in chars}, flavor="woff")
-    record.write_text(version + "\n" + "".join(sorted(chars)), encoding="utf-8")
-    logger.info(f"[prerender_math] MathJax fonts subset to {len(chars)} characters")
+    for old in [*dest.glob("*.woff"), dest / "chars.txt"]:  # left by an earlier build
+        old.unlink(missing_ok=True)
+    for font in sources:
+        # A font no page draws with is written whole (subset_font): never downloaded.
+        subset_font(font, dest / (font.stem + ".woff2"), {ord(c) for c in fonts.get(font.stem, ())},
+                    flavor="woff2")
+    record.write_text(json.dumps({"version": version, "fonts": {k: "".join(sorted(v)) for k, v in
+                                                                 sorted(fonts.items())}},
+                                 ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
+    logger.info("[prerender_math] MathJax fonts subset: " + ", ".join(
+        f"{name.removeprefix('MathJax_')} {len(chars)}" for name, chars in sorted(fonts.items())))
 
 
 def source_version() -> int:
@@ -338,7 +437,7 @@ def source_version() -> int:
     rewrites every page instead of keeping formulas typeset by the old code.
     """
     digest = hashlib.sha256()
-    for path in (Path(__file__), SCRIPT, HERE.parent / "package-lock.json"):
+    for path in (Path(__file__), HERE / "compact_math.py", SCRIPT, HERE.parent / "package-lock.json"):
         if path.is_file():
             digest.update(path.read_bytes())
     return int(digest.hexdigest()[:8], 16)

@@ -83,8 +83,8 @@ def test_clean_copy_builds_with_no_network(tmp_path):
     # Sphinx numbers the equation; {eq} and \eqref show that number and link to it.
     assert '<span class="eqno">(1)' in page
     assert page.count('href="#equation-eq-var"') >= 3  # permalink, {eq}, \eqref
-    fonts = {p.name for p in (html / "_static" / "mathjax-fonts").glob("*.woff")}
-    assert {"MathJax_Main-Regular.woff", "MathJax_Math-Italic.woff"} <= fonts
+    fonts = {p.name for p in (html / "_static" / "mathjax-fonts").glob("*.woff*")}
+    assert {"MathJax_Main-Regular.woff2", "MathJax_Math-Italic.woff2"} <= fonts
     assert (html / "_static" / "fonts" / "book-korean-normal.woff2").is_file()
 
 
