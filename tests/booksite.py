@@ -186,6 +186,10 @@ def _korean_font_problems(page, cdp) -> tuple[int, list[str]]:
     font (a custom font); a fallback system font on a machine without CJK fonts
     would draw boxes.
     """
+    # Elements set in bold (computed weight 600 or more) must have their Hangul drawn by
+    # the bold face: its subset holds only what the build found in bold
+    # (_ext/offline_assets.py); another character would come out in the regular face.
+    page.evaluate(_MARK_BOLD)
     cdp.send("DOM.enable")
     cdp.send("CSS.enable")
     root = cdp.send("DOM.getDocument", {"depth": -1})["root"]
@@ -203,7 +207,9 @@ def _korean_font_problems(page, cdp) -> tuple[int, list[str]]:
         if node.get("nodeType") == 1 and node.get("nodeName") not in skip and not in_math:
             n = len(HANGUL.findall(own))
             if n:
-                targets.append((node["nodeId"], n, own.strip()[:40]))
+                attributes = node.get("attributes", [])
+                bold = BOLD_MARK in attributes[::2]
+                targets.append((node["nodeId"], n, own.strip()[:40], bold))
         for child in children:
             walk(child, in_math)
         if "contentDocument" in node:
@@ -212,16 +218,33 @@ def _korean_font_problems(page, cdp) -> tuple[int, list[str]]:
     walk(root)
     problems = []
     checked = 0
-    for node_id, n_hangul, text in targets:
+    for node_id, n_hangul, text, bold in targets:
         fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node_id})["fonts"]
         if not fonts:  # not rendered (display: none, e.g. a collapsed solution)
             continue
         checked += 1
         drawn_by_webfont = sum(f["glyphCount"] for f in fonts if f.get("isCustomFont"))
+        drawn_bold = sum(f["glyphCount"] for f in fonts
+                         if f.get("isCustomFont") and "Bold" in f.get("postScriptName", ""))
+        names = ", ".join(f"{f.get('postScriptName') or f['familyName']}:{f['glyphCount']}" for f in fonts)
         if drawn_by_webfont < n_hangul:
-            names = ", ".join(f"{f['familyName']}:{f['glyphCount']}" for f in fonts)
             problems.append(f"{text!r} ({n_hangul} Hangul; fonts {names})")
+        elif bold and drawn_bold < n_hangul:
+            problems.append(f"{text!r} (bold, {n_hangul} Hangul; fonts {names}: not all by the bold face)")
     return checked, problems
+
+
+BOLD_MARK = "data-bold-hangul"
+_MARK_BOLD = r"""
+() => {
+  for (const el of document.body.querySelectorAll('*')) {
+    const own = Array.from(el.childNodes).filter((n) => n.nodeType === 3).map((n) => n.nodeValue).join('');
+    if (/[\uac00-\ud7a3]/.test(own) && parseInt(getComputedStyle(el).fontWeight, 10) >= 600) {
+      el.setAttribute('%s', '');
+    }
+  }
+}
+""" % BOLD_MARK
 
 
 _MATH_KOREAN = r"""
