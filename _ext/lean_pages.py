@@ -368,13 +368,17 @@ def on_page_context(app: Sphinx, pagename: str, templatename: str, context: dict
     # Preloaded only when the site is served over HTTP: a font preload must be a CORS
     # request, which a page opened from disk (file://) cannot make; Chromium then logs
     # an error although the @font-face rule itself loads the font fine.
-    urls = ",".join(f'"{context["pathto"]("_static/" + font, 1)}"' for font in PRELOAD_FONTS)
-    preload = (
-        '<script>if (location.protocol !== "file:") { for (const href of [' + urls + ']) {'
-        ' const l = document.createElement("link"); l.rel = "preload"; l.as = "font";'
-        ' l.type = "font/woff2"; l.crossOrigin = "anonymous"; l.href = href;'
-        ' document.head.appendChild(l); } }</script>\n')
+    preload = font_preloads([context["pathto"]("_static/" + font, 1) for font in PRELOAD_FONTS])
     context["metatags"] = context.get("metatags", "") + "\n" + preload
+
+
+def font_preloads(hrefs: list[str]) -> str:
+    """A script that preloads the WOFF2 fonts ``hrefs`` when the page is served over HTTP."""
+    urls = ",".join(f'"{href}"' for href in hrefs)
+    return ('<script>if (location.protocol !== "file:") { for (const href of [' + urls + ']) {'
+            ' const l = document.createElement("link"); l.rel = "preload"; l.as = "font";'
+            ' l.type = "font/woff2"; l.crossOrigin = "anonymous"; l.href = href;'
+            ' document.head.appendChild(l); } }</script>\n')
 
 
 def source_version() -> int:

@@ -64,6 +64,7 @@ from sphinx.util import logging
 from sphinx.util.math import get_node_equation_number
 
 from compact_math import compact_formula, compact_style, compact_stylesheet, prune_stylesheet, top_level_rules
+from lean_pages import font_preloads
 
 
 logger = logging.getLogger(__name__)
@@ -369,10 +370,26 @@ def font_chars(css: str, body: str) -> dict[str, set[str]]:
             else:
                 families = default + [f for t in sorted(met.get(char_class.group(1), set()) - {None})
                                       for f in class_families.get(t, [])]
-            for family in families:
-                if family in files:
-                    found.setdefault(files[family], set()).update(chars)
+            for char in chars:
+                # The browser draws a character in the first font of the list that has
+                # it: only that font needs it.
+                having = [files[f] for f in families if f in files and ord(char) in source_cmap(files[f])]
+                for name in having[:1] or [files[f] for f in families if f in files]:
+                    found.setdefault(name, set()).add(char)
     return found
+
+
+_CMAPS: dict[str, set[int]] = {}
+
+
+def source_cmap(name: str) -> set[int]:
+    """The code points MathJax's font ``name`` (e.g. MathJax_Main-Regular) draws."""
+    if name not in _CMAPS:
+        from fontTools.ttLib import TTFont
+
+        path = node_modules() / "mathjax-full" / "es5" / "output" / "chtml" / "fonts" / "woff-v2" / f"{name}.woff"
+        _CMAPS[name] = set(TTFont(str(path)).getBestCmap()) if path.is_file() else set()
+    return _CMAPS[name]
 
 
 def on_page_context(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
@@ -383,13 +400,20 @@ def on_page_context(app: Sphinx, pagename: str, templatename: str, context: dict
     body = "".join(v for v in context.values() if isinstance(v, str))
     css = prune_stylesheet(mathjax.stylesheet(), body)
     drawn = getattr(app, "_prerender_font_chars", {})
-    for name, chars in font_chars(css, body).items():
+    page_fonts = font_chars(css, body)
+    for name, chars in page_fonts.items():
         drawn.setdefault(name, set()).update(chars)
     app._prerender_font_chars = drawn
+    # The page's fonts are found late (when the formula that needs one is laid out,
+    # after the load event on a long page): preloaded, they come with the stylesheets.
+    fonts_url = context["pathto"](FONTS_DIR, 1)
+    # MathJax_Zero comes first in every font list: the browser reads it before the others.
+    names = sorted(page_fonts) + (["MathJax_Zero"] if page_fonts else [])
+    preload = font_preloads([f"{fonts_url}/{name}.woff2" for name in names])
     # The fonts are served as WOFF2 (on_build_finished), a third smaller than MathJax's WOFF.
     css = re.sub(r'\.woff"\) format\("woff"\)', '.woff2") format("woff2")', css)
     css = css.replace(FONT_URL_MARK, context["pathto"](FONTS_DIR, 1))
-    context["metatags"] = context.get("metatags", "") + f'\n<style id="MJX-CHTML-styles">{css}</style>'
+    context["metatags"] = context.get("metatags", "") + f'\n<style id="MJX-CHTML-styles">{css}</style>\n' + preload
 
 
 def on_build_finished(app: Sphinx, exception: Exception | None) -> None:
