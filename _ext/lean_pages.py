@@ -277,6 +277,41 @@ def purge_css(css: str, used: set[str]) -> str:
     return "".join(out)
 
 
+_VAR_USE = re.compile(r"var\(\s*(--[\w-]+)")
+_PROPERTY_NAME = re.compile(r"--[\w-]+")
+
+
+def drop_unused_properties(css: str, referenced: set[str]) -> str:
+    """``css`` without the custom-property declarations (``--name: ...``) whose name is
+    not in ``referenced``; @font-face, @keyframes and the like are kept whole."""
+    out, i = [], 0
+    while i < len(css):
+        stop = _find(css, i, "{;}")
+        if stop >= len(css) or css[stop] != "{":
+            out.append(css[i:stop + 1])
+            i = stop + 1
+            continue
+        prelude = css[i:stop]
+        end = _block_end(css, stop)
+        body = css[stop + 1:end - 1]
+        name = prelude.strip()[1:].split(None, 1)[0].split("(")[0].lower() if prelude.strip().startswith("@") else ""
+        if name in ("media", "supports", "container", "layer", "document"):
+            body = drop_unused_properties(body, referenced)
+        elif not name:
+            kept, j = [], 0
+            while j < len(body):
+                semi = _find(body, j, ";")
+                declaration = body[j:semi]
+                prop = declaration.strip().split(":", 1)[0].strip()
+                if declaration.strip() and not (prop.startswith("--") and prop not in referenced):
+                    kept.append(declaration)
+                j = semi + 1
+            body = ";".join(kept)
+        out.append(prelude + "{" + body + "}")
+        i = end
+    return "".join(out)
+
+
 def pristine(static: Path, rel: Path, originals: Path) -> Path | None:
     """The stylesheet as Sphinx copied it (kept aside, since we overwrite it)."""
     current = static / rel
@@ -321,7 +356,8 @@ def on_build_finished(app: Sphinx, exception: Exception | None) -> None:
 
     used = site_words(outdir)
     originals = outdir.parent / ORIGINALS
-    before = after = 0
+    before = 0
+    purged_sheets: dict[Path, str] = {}
     for pattern in PURGED_CSS:
         for path in sorted(static.glob(pattern)):
             rel = path.relative_to(static)
@@ -332,13 +368,30 @@ def on_build_finished(app: Sphinx, exception: Exception | None) -> None:
                 if saved is None:
                     continue
                 source = saved.read_text(encoding="utf-8")
-            purged = purge_css(source, used)
-            path.write_text(purged, encoding="utf-8")
-            mark = originals / (str(rel) + ".written")
-            mark.parent.mkdir(parents=True, exist_ok=True)
-            mark.write_text(hashlib.sha256(purged.encode("utf-8")).hexdigest(), encoding="utf-8")
+            purged_sheets[path] = purge_css(source, used)
             before += len(source.encode("utf-8"))
-            after += len(purged.encode("utf-8"))
+    # Custom properties (the theme and Bootstrap define about 700) that nothing reads:
+    # no var() of any stylesheet, no page or script naming them.  Repeated, as a
+    # dropped declaration may have been the only reader of another property.
+    others = [p.read_text(encoding="utf-8", errors="ignore") for p in static.rglob("*.css")
+              if p not in purged_sheets]
+    named = set(_PROPERTY_NAME.findall(" ".join(
+        p.read_text(encoding="utf-8", errors="ignore") for p in [*outdir.glob("**/*.html"), *static.rglob("*.js")]
+        if "_sources" not in p.parts)))
+    while True:
+        referenced = named | {m for text in [*others, *purged_sheets.values()] for m in _VAR_USE.findall(text)}
+        dropped = {path: drop_unused_properties(text, referenced) for path, text in purged_sheets.items()}
+        if dropped == purged_sheets:
+            break
+        purged_sheets = dropped
+    after = 0
+    for path, purged in purged_sheets.items():
+        rel = path.relative_to(static)
+        path.write_text(purged, encoding="utf-8")
+        mark = originals / (str(rel) + ".written")
+        mark.parent.mkdir(parents=True, exist_ok=True)
+        mark.write_text(hashlib.sha256(purged.encode("utf-8")).hexdigest(), encoding="utf-8")
+        after += len(purged.encode("utf-8"))
     logger.info(f"[lean_pages] stylesheets: {before} -> {after} bytes")
 
 
