@@ -113,22 +113,15 @@ def compact_stylesheet(css: str, container_style: str) -> str:
 
 def top_level_rules(css: str) -> list[str]:
     """A stylesheet split into its top-level rules (an ``@media`` block is one rule)."""
-    rules, depth, start, i = [], 0, 0, 0
+    from lean_pages import _block_end, _find  # the brace walker the theme's CSS purge uses
+
+    rules, i = [], 0
     while i < len(css):
-        ch = css[i]
-        if ch == '"':
-            i = _CSS_STRING.match(css, i).end()
-            continue
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-            if depth == 0:
-                rules.append(css[start:i + 1])
-                start = i + 1
-        i += 1
-    if css[start:].strip():
-        rules.append(css[start:])
+        stop = _find(css, i, "{;}")
+        end = _block_end(css, stop) if stop < len(css) and css[stop] == "{" else stop + 1
+        if css[i:end].strip():
+            rules.append(css[i:end])
+        i = end
     return rules
 
 
