@@ -4,8 +4,8 @@
   (PyPI) and subset to the Hangul characters that the built pages contain, so a
   machine with no CJK font still shows Korean.  ``unicode-range`` keeps Latin text in
   the theme's own fonts.
-* The bold weight holds only the Hangul the pages set in bold (377 of 744 characters;
-  35 kB instead of 65 kB): the text of every element that a rule of the site's
+* The bold weight holds only the Hangul the pages set in bold (about half of them,
+  and half the bytes; the build log gives the counts): the text of every element that a rule of the site's
   stylesheets, or the browser's own (``th``, ``strong``, headings), gives a weight of
   600 or more, found with the theme's own selector engine (soupsieve, a dependency of
   beautifulsoup4) with a reader's states (hover, the section being read) taken as on.
@@ -62,8 +62,8 @@ def subset_font(src: Path, dest: Path, unicodes: set[int], *, flavor: str = "wof
                 hinting: bool = True) -> None:
     """Write to ``dest`` the part of font ``src`` that draws ``unicodes`` (layout features
     and names kept).  If ``src`` draws none of them, ``dest`` is the whole font (copied,
-    or converted to ``flavor``): a subset with no glyph is a font browsers refuse to decode.  Used for the Korean font here,
-    Font Awesome (lean_pages.py) and the MathJax fonts (prerender_math.py)."""
+    or converted to ``flavor``): a subset with no glyph is a font browsers refuse to
+    decode.  Used for the Korean font here, Font Awesome (lean_pages.py) and the MathJax fonts (prerender_math.py)."""
     import logging as std_logging
     import shutil
 

@@ -25,10 +25,11 @@ How
   to ``_static/mathjax-fonts/`` as WOFF2 (a third smaller than the WOFF files MathJax
   ships), each subset to the characters the site draws *in that font*
   (``font_chars``: a ``content:`` rule with a font class such as ``.tI`` draws in
-  that font, one without it in the font of ``.JTEX`` and of every font class its
-  character class meets in the markup, a stretchy delimiter's parts in every font of
-  the stretchy rule).  Bold upright math, for instance, draws eight characters, not
-  the 122 the union of all fonts would give it.  The sets only grow (``chars.json``
+  that font's list, one without it in the list of ``.JTEX`` and of every font class
+  its character class meets in the markup, a stretchy delimiter's parts in the list
+  of the stretchy rule; of a list, only the first font that has the character needs
+  it).  Bold upright math, for instance, keeps the handful of characters the book
+  sets in it, not the 122 that the union of all fonts would give it.  The sets only grow (``chars.json``
   there), so pages an incremental build does not rewrite keep their glyphs; a
   browser downloads only the fonts a page draws with.
 * Output: CHTML (as the browser rendered it until now), with the assistive MathML copy
@@ -382,12 +383,23 @@ def font_chars(css: str, body: str) -> dict[str, set[str]]:
 _CMAPS: dict[str, set[int]] = {}
 
 
+def mathjax_fonts() -> Path:
+    """The folder of MathJax's own TeX fonts (WOFF), the sources of the subsets."""
+    return node_modules() / "mathjax-full" / "es5" / "output" / "chtml" / "fonts" / "woff-v2"
+
+
+def as_woff2(css: str) -> str:
+    """The stylesheet's font URLs pointing at the WOFF2 subsets (on_build_finished), a
+    third smaller than MathJax's WOFF files."""
+    return re.sub(r'\.woff"\) format\("woff"\)', '.woff2") format("woff2")', css)
+
+
 def source_cmap(name: str) -> set[int]:
     """The code points MathJax's font ``name`` (e.g. MathJax_Main-Regular) draws."""
     if name not in _CMAPS:
         from fontTools.ttLib import TTFont
 
-        path = node_modules() / "mathjax-full" / "es5" / "output" / "chtml" / "fonts" / "woff-v2" / f"{name}.woff"
+        path = mathjax_fonts() / f"{name}.woff"
         _CMAPS[name] = set(TTFont(str(path)).getBestCmap()) if path.is_file() else set()
     return _CMAPS[name]
 
@@ -410,8 +422,7 @@ def on_page_context(app: Sphinx, pagename: str, templatename: str, context: dict
     # MathJax_Zero comes first in every font list: the browser reads it before the others.
     names = sorted(page_fonts) + (["MathJax_Zero"] if page_fonts else [])
     preload = font_preloads([f"{fonts_url}/{name}.woff2" for name in names])
-    # The fonts are served as WOFF2 (on_build_finished), a third smaller than MathJax's WOFF.
-    css = re.sub(r'\.woff"\) format\("woff"\)', '.woff2") format("woff2")', css)
+    css = as_woff2(css)
     css = css.replace(FONT_URL_MARK, context["pathto"](FONTS_DIR, 1))
     context["metatags"] = context.get("metatags", "") + f'\n<style id="MJX-CHTML-styles">{css}</style>\n' + preload
 
@@ -422,7 +433,7 @@ def on_build_finished(app: Sphinx, exception: Exception | None) -> None:
         mathjax.close()
     if exception is not None or app.builder.format != "html":
         return
-    src = node_modules() / "mathjax-full" / "es5" / "output" / "chtml" / "fonts" / "woff-v2"
+    src = mathjax_fonts()
     dest = Path(app.outdir) / FONTS_DIR
     dest.mkdir(parents=True, exist_ok=True)
     record = dest / "chars.json"  # the code that made the subsets, and each font's characters

@@ -23,7 +23,6 @@ spans that set no colour of their own.  Here both versions are drawn in Chromium
 from __future__ import annotations
 
 import io
-import json
 import re
 import sys
 from pathlib import Path
@@ -120,13 +119,12 @@ def test_compact_math_draws_the_same_pixels(typeset, tmp_path):
     raw, compact, css, compact_css = typeset
     assert len(raw) > 500, f"only {len(raw)} formulas found in the notebooks"
     # MathJax's own fonts (WOFF, whole) for its markup; the site's WOFF2 subsets for ours.
-    mathjax_fonts = prerender_math.node_modules() / "mathjax-full/es5/output/chtml/fonts/woff-v2"
+    mathjax_fonts = prerender_math.mathjax_fonts()
     site_fonts = HTML / prerender_math.FONTS_DIR
     before = css.replace(prerender_math.FONT_URL_MARK, mathjax_fonts.as_uri())
     # As a page gets it: without the font rules of fonts its formulas do not use.
     compact_css = prune_stylesheet(compact_css, "".join(compact))
-    after = re.sub(r'\.woff"\) format\("woff"\)', '.woff2") format("woff2")',
-                   compact_css.replace(prerender_math.FONT_URL_MARK, site_fonts.as_uri()))
+    after = prerender_math.as_woff2(compact_css.replace(prerender_math.FONT_URL_MARK, site_fonts.as_uri()))
     assert ".woff2" in after and "mjx-c1D" not in after and ".jc1D" in after
     (tmp_path / "before.html").write_text(page(raw, before), encoding="utf-8")
     (tmp_path / "after.html").write_text(page(compact, after), encoding="utf-8")
