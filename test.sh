@@ -2,6 +2,8 @@
 # Run every test: build the book strictly (HTML and PDF), then nbval (strict) on every notebook,
 # the figure, normalization, fault-injection and browser tests.
 #   ./test.sh [extra pytest arguments]
+# The tests run on one worker per CPU (pytest-xdist; TEST_WORKERS=0 runs them in one
+# process), each test file on one worker, in order (tests/conftest.py).
 set -euo pipefail
 source "$(dirname "$0")/scripts/setup_env.sh"
 cd "$ROOT"
@@ -9,4 +11,4 @@ if [ -z "${CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1; then
   die "chromium not found (needed by the browser tests); install it: apt-get install --no-install-recommends chromium"
 fi
 ./build.sh --pdf   # the PDF edition first, then the HTML that links to it
-exec "$PY" -m pytest --nbval --nbval-current-env "$@"
+exec "$PY" -m pytest --nbval --nbval-current-env -n "${TEST_WORKERS:-auto}" "$@"

@@ -49,7 +49,7 @@ from pathlib import Path
 
 import snowballstemmer
 from sphinx.application import Sphinx
-from sphinx.search import SearchLanguage
+from sphinx.search import SearchLanguage, js_index
 from sphinx.search.en import english_stopwords, js_porter_stemmer
 from sphinx.util import logging
 
@@ -199,10 +199,35 @@ def source_version() -> int:
     return int(digest.hexdigest()[:8], 16)
 
 
+def read_all_if_the_index_is_stale(app: Sphinx, env, added, changed, removed) -> list[str]:
+    """Every page, when the search index on disk cannot be kept.
+
+    Sphinx reuses searchindex.js for the pages it does not write again, but only if the
+    index was written under the current environment version (which changes with this
+    file or another extension's ``env_version``).  The PDF build shares the
+    environment with the HTML one, so after such a change it brings the environment up
+    to date first; the HTML build then writes only a few pages, cannot load the old
+    index and warns that the new one will be incomplete (and -W fails the build).
+    Reading every page again makes the index whole.
+    """
+    if app.builder.format != "html" or not Path(app.outdir, "index.html").is_file():
+        return []  # a first build writes every page anyway
+    index = Path(app.outdir) / app.builder.searchindex_filename
+    try:
+        frozen = js_index.loads(index.read_text(encoding="utf-8"))
+        if isinstance(frozen, dict) and frozen.get("envversion") == env.version:
+            return []
+    except (OSError, ValueError):
+        pass
+    logger.info("[korean_search] the search index on disk is from another build: reading every page")
+    return sorted(env.found_docs)
+
+
 def setup(app: Sphinx) -> dict:
     # app.add_search_language sets sphinx.search.languages['ko'] = SearchKorean; the
     # HTML builder picks it because `language: ko` (html_search_language unset).
     app.add_search_language(SearchKorean)
+    app.connect("env-get-outdated", read_all_if_the_index_is_stale)
     return {
         "version": "1.0",
         "env_version": source_version(),

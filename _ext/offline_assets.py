@@ -81,19 +81,19 @@ def subset_font(src: Path, dest: Path, unicodes: set[int], *, flavor: str = "wof
     options.ignore_missing_unicodes = True
     options.hinting = hinting
     dest.parent.mkdir(parents=True, exist_ok=True)
-    font = subset.load_font(str(src), options)
-    if not set(unicodes) & set(font.getBestCmap()):
-        if font.flavor == flavor:
-            shutil.copy2(src, dest)
-        else:  # the whole font, in the flavour asked for
-            whole = TTFont(str(src))
-            whole.flavor = flavor
-            whole.save(str(dest))
-        return
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(unicodes=sorted(unicodes))
-    subsetter.subset(font)
-    subset.save_font(font, str(dest), options)
+    with subset.load_font(str(src), options) as font:  # closes the source file
+        if not set(unicodes) & set(font.getBestCmap()):
+            if font.flavor == flavor:
+                shutil.copy2(src, dest)
+            else:  # the whole font, in the flavour asked for
+                with TTFont(str(src)) as whole:
+                    whole.flavor = flavor
+                    whole.save(str(dest))
+            return
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(unicodes=sorted(unicodes))
+        subsetter.subset(font)
+        subset.save_font(font, str(dest), options)
 
 
 def unicode_range(chars: str | None = None) -> str:

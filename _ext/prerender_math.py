@@ -280,9 +280,9 @@ def korean_char_width() -> float:
         from fontTools.ttLib import TTFont
         from offline_assets import FONT_FILES, font_source
 
-        font = TTFont(str(font_source(FONT_FILES["normal"])), lazy=True)
-        glyph = font.getBestCmap()[ord("가")]
-        return font["hmtx"][glyph][0] / font["head"].unitsPerEm
+        with TTFont(str(font_source(FONT_FILES["normal"])), lazy=True) as font:  # closes the file
+            glyph = font.getBestCmap()[ord("가")]
+            return font["hmtx"][glyph][0] / font["head"].unitsPerEm
     except Exception:  # pragma: no cover - only an estimate for MathJax's layout
         return 1.0
 
@@ -400,7 +400,10 @@ def source_cmap(name: str) -> set[int]:
         from fontTools.ttLib import TTFont
 
         path = mathjax_fonts() / f"{name}.woff"
-        _CMAPS[name] = set(TTFont(str(path)).getBestCmap()) if path.is_file() else set()
+        _CMAPS[name] = set()
+        if path.is_file():
+            with TTFont(str(path)) as font:
+                _CMAPS[name] = set(font.getBestCmap())
     return _CMAPS[name]
 
 

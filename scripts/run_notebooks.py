@@ -81,10 +81,12 @@ def dumps(nb: nbformat.NotebookNode) -> str:
     return nbformat.writes(nb) + "\n"
 
 
-def execute_notebook(path: Path, kernel_name: str = "python3") -> nbformat.NotebookNode:
+def execute_notebook(path: Path, kernel_name: str = "python3",
+                     kernel_arguments: list[str] | None = None) -> nbformat.NotebookNode:
     """Run ``path`` top to bottom in a fresh kernel (cwd: its folder); return it normalized.
 
-    ``kernel_name`` names the Jupyter kernel (tests run chapters in a minimal environment).
+    ``kernel_name`` names the Jupyter kernel (tests run chapters in a minimal environment);
+    ``kernel_arguments`` go to the kernel's command line (tests add a start-up file).
     """
     from nbclient import NotebookClient
 
@@ -94,6 +96,7 @@ def execute_notebook(path: Path, kernel_name: str = "python3") -> nbformat.Noteb
         timeout=CELL_TIMEOUT,
         kernel_name=kernel_name,
         record_timing=False,
+        extra_arguments=list(kernel_arguments or []),
         resources={"metadata": {"path": str(path.parent)}},
     )
     client.execute()

@@ -189,33 +189,15 @@ def _korean_font_problems(page, cdp) -> tuple[int, list[str]]:
     # Elements set in bold (computed weight 600 or more) must have their Hangul drawn by
     # the bold face: its subset holds only what the build found in bold
     # (_ext/offline_assets.py); another character would come out in the regular face.
-    page.evaluate(_MARK_BOLD)
+    # The page marks each element with Hangul in its own text (_MARK_HANGUL), and
+    # Chromium finds the marked elements for the font report in the same document order.
+    targets = page.evaluate(_MARK_HANGUL)
     cdp.send("DOM.enable")
     cdp.send("CSS.enable")
-    root = cdp.send("DOM.getDocument", {"depth": -1})["root"]
-    targets = []
-
-    def walk(node, in_math=False):
-        # MathJax output (mjx-* elements, including the visually hidden MathML copy
-        # for screen readers) is checked by _MATH_KOREAN instead: Chromium's per-node
-        # font report for it names a fallback font even where the screenshot shows
-        # the web font's glyphs.
-        in_math = in_math or node.get("nodeName", "").upper().startswith("MJX-")
-        children = node.get("children", [])
-        own = "".join(c.get("nodeValue", "") for c in children if c.get("nodeType") == 3)
-        skip = ("SCRIPT", "STYLE", "TITLE")
-        if node.get("nodeType") == 1 and node.get("nodeName") not in skip and not in_math:
-            n = len(HANGUL.findall(own))
-            if n:
-                attributes = node.get("attributes", [])
-                bold = BOLD_MARK in attributes[::2]
-                targets.append((node["nodeId"], n, own.strip()[:40], bold))
-        for child in children:
-            walk(child, in_math)
-        if "contentDocument" in node:
-            walk(node["contentDocument"], in_math)
-
-    walk(root)
+    root = cdp.send("DOM.getDocument", {"depth": 0})["root"]
+    node_ids = cdp.send("DOM.querySelectorAll", {"nodeId": root["nodeId"], "selector": f"[{HANGUL_MARK}]"})["nodeIds"]
+    assert len(node_ids) == len(targets), (len(node_ids), len(targets))
+    targets = [(node_id, n, text, bold) for node_id, (n, text, bold) in zip(node_ids, targets)]
     problems = []
     checked = 0
     for node_id, n_hangul, text, bold in targets:
@@ -234,17 +216,31 @@ def _korean_font_problems(page, cdp) -> tuple[int, list[str]]:
     return checked, problems
 
 
-BOLD_MARK = "data-bold-hangul"
-_MARK_BOLD = r"""
+HANGUL_MARK = "data-hangul-check"
+# Elements with Hangul in their own text nodes, outside script, style and title, and
+# outside MathJax's output (mjx-* elements, including the visually hidden MathML copy
+# for screen readers; _MATH_KOREAN checks those instead: Chromium's per-node font report
+# for it names a fallback font even where the screenshot shows the web font's glyphs).
+# Each is marked and listed as [Hangul count, its text, set in bold (weight >= 600)].
+_MARK_HANGUL = r"""
 () => {
-  for (const el of document.body.querySelectorAll('*')) {
+  const hangul = new RegExp(%s, 'g');
+  const skip = new Set(['SCRIPT', 'STYLE', 'TITLE']);
+  const found = [];
+  for (const el of document.querySelectorAll('*')) {
+    if (skip.has(el.tagName)) continue;
+    let math = false;
+    for (let a = el; a && !math; a = a.parentElement) math = a.tagName.startsWith('MJX-');
+    if (math) continue;
     const own = Array.from(el.childNodes).filter((n) => n.nodeType === 3).map((n) => n.nodeValue).join('');
-    if (/[\uac00-\ud7a3]/.test(own) && parseInt(getComputedStyle(el).fontWeight, 10) >= 600) {
-      el.setAttribute('%s', '');
-    }
+    const n = (own.match(hangul) || []).length;
+    if (!n) continue;
+    el.setAttribute('%s', '');
+    found.push([n, own.trim().slice(0, 40), parseInt(getComputedStyle(el).fontWeight, 10) >= 600]);
   }
+  return found;
 }
-""" % BOLD_MARK
+""" % (repr(HANGUL.pattern), HANGUL_MARK)
 
 
 _MATH_KOREAN = r"""

@@ -2,12 +2,12 @@
 text, on numpy/OpenBLAS code paths other than this machine's.
 
 nbval compares text outputs on this machine but skips image/png.  This test runs
-each notebook again as another computer would (see cpu_paths.py) and compares every
-output: figures pixel for pixel, everything else exactly.
+each notebook again as another computer would (see cpu_paths.py; the run is
+chapter_runs.py's, shared with test_figure_labels.py) and compares every output:
+figures pixel for pixel, everything else exactly.
 """
 import base64
 import io
-import shutil
 from pathlib import Path
 
 import nbformat
@@ -15,8 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import run_notebooks
-from cpu_paths import other_cpu_env
+import chapter_runs
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 
@@ -82,16 +81,11 @@ def text_outputs(nb):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_notebook_alone_on_other_cpu_paths_reproduces_every_output(path, tmp_path, monkeypatch):
+def test_notebook_alone_on_other_cpu_paths_reproduces_every_output(path, tmp_path_factory):
     """The notebook, copied alone into an empty folder (as a reader downloads it),
     runs there and reproduces every stored output on other numpy/OpenBLAS paths."""
-    for key, value in other_cpu_env().items():
-        monkeypatch.setenv(key, value)  # inherited by the kernel
-    monkeypatch.delenv("PYTHONPATH", raising=False)
-    alone = tmp_path / path.name
-    shutil.copy2(path, alone)
     stored_nb = nbformat.read(path, as_version=4)
-    fresh_nb = run_notebooks.execute_notebook(alone)
+    fresh_nb = chapter_runs.run_alone(path, tmp_path_factory).notebook
     assert differences(png_outputs(stored_nb), png_outputs(fresh_nb)) == []
     stored, fresh = text_outputs(stored_nb), text_outputs(fresh_nb)
     changed = [i for i in stored if stored[i] != fresh.get(i)]

@@ -305,3 +305,32 @@ def test_kiwi_is_loaded_only_when_korean_text_is_indexed():
         "lang.split('한국어'); assert 'kiwipiepy' in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code, str(EXT)], check=True)
+
+
+def test_a_search_index_from_another_environment_version_makes_every_page_read(tmp_path):
+    """The PDF build shares the Sphinx environment with the HTML build: after an
+    extension's env_version changes, the HTML build would write a few pages and keep
+    an index it cannot load (an incomplete index, and a warning that fails -W).  The
+    extension asks for every page instead, and only then."""
+    from types import SimpleNamespace
+
+    from sphinx.search import js_index
+
+    builder = SimpleNamespace(format="html", searchindex_filename="searchindex.js")
+    app = SimpleNamespace(builder=builder, outdir=str(tmp_path))
+    env = SimpleNamespace(version={"korean_search": 2}, found_docs={"b", "a"})
+
+    def outdated():
+        return korean_search.read_all_if_the_index_is_stale(app, env, set(), set(), set())
+
+    assert outdated() == []  # a first build: nothing written yet, every page is written anyway
+    (tmp_path / "index.html").write_text("<html></html>", encoding="utf-8")
+    index = tmp_path / "searchindex.js"
+    index.write_text(js_index.dumps({"envversion": {"korean_search": 2}}), encoding="utf-8")
+    assert outdated() == []
+    index.write_text(js_index.dumps({"envversion": {"korean_search": 1}}), encoding="utf-8")
+    assert outdated() == ["a", "b"]
+    index.write_text("Search.setIndex(", encoding="utf-8")
+    assert outdated() == ["a", "b"]
+    index.unlink()
+    assert outdated() == ["a", "b"]

@@ -181,6 +181,10 @@ _OVERFLOW = r"""
 def open_page(b, url: str, page: str, viewport: dict, css: str | None = None):
     context = b.new_context(viewport=viewport, service_workers="block")
     pg = context.new_page()
+    pending = set()  # requests sent and not yet answered, named if the page never settles
+    pg.on("request", lambda r: pending.add(r.url))
+    pg.on("requestfinished", lambda r: pending.discard(r.url))
+    pg.on("requestfailed", lambda r: pending.discard(r.url))
     pg.goto(url + page, wait_until="load")
     for _ in range(5):  # index.html redirects once
         try:
@@ -188,6 +192,8 @@ def open_page(b, url: str, page: str, viewport: dict, css: str | None = None):
             pg.wait_for_load_state("networkidle")
             break
         except Exception as exc:
+            if "Timeout" in str(exc):
+                raise AssertionError(f"{page}: the network did not settle; unanswered: {sorted(pending)}") from exc
             if "Execution context was destroyed" not in str(exc):
                 raise
             pg.wait_for_load_state("load")
