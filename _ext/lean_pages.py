@@ -35,7 +35,11 @@ Measured on a chapter page before this (benchmarks/run.py --pages-only --detail)
 * Rendering: the sections of a chapter below the first screen are laid out only when
   they come near the viewport (static/lean-pages.css, ``content-visibility: auto``),
   and the Korean web font (used by every page) is preloaded, so its download starts
-  with the HTML instead of after the stylesheets.
+  with the HTML instead of after the stylesheets.  The theme's script made every
+  scrollable code block and output a tab stop at the load event, measuring all of them
+  and so laying out those sections anyway (0.8 s of a slow phone's load); its function
+  is replaced by static/lazy-tab-stops.js, the same rule applied near the viewport
+  first and to the rest while the page is idle.
 
 The files are rewritten in the built site from the theme package's own copies, so a
 rebuild never subsets an already subset font.  Nothing is copied into the repository.
@@ -47,6 +51,7 @@ import re
 from pathlib import Path
 
 from sphinx.application import Sphinx
+from sphinx.errors import ExtensionError
 from sphinx.util import logging
 
 logger = logging.getLogger(__name__)
@@ -59,6 +64,9 @@ THEME_CSS = "styles/pydata-sphinx-theme.css"
 # The theme's Bootstrap bundle (81 kB), replaced by what the pages use of it.
 BOOTSTRAP_JS = "scripts/bootstrap.js"
 BOOTSTRAP_LITE = "bootstrap-lite.js"
+# The theme's script: its load-time tab-stop pass is replaced by a lazy one.
+THEME_JS = "scripts/pydata-sphinx-theme.js"
+LAZY_TAB_STOPS = "lazy-tab-stops.js"
 # Stylesheets purged of unused selectors (paths under _static; glob patterns).
 PURGED_CSS = ["styles/pydata-sphinx-theme.css", "styles/sphinx-book-theme.css", "basic.css",
               "mystnb.*.css", "sphinx-design.min.css"]
@@ -312,6 +320,26 @@ def drop_unused_properties(css: str, referenced: set[str]) -> str:
     return "".join(out)
 
 
+def lazy_tab_stops(js: str, replacement: str) -> str:
+    """The theme's script with its tab-stop function (``I`` in pydata-sphinx-theme
+    0.16's bundle) replaced by ``replacement`` (static/lazy-tab-stops.js).
+
+    That function, run at the load event, reads scrollWidth and scrollHeight of every
+    code block, cell output and table to make the scrollable ones tab stops, which lays
+    out the whole page at once.  Found by its shape, not its exact text; anything else
+    (another theme version) stops the build rather than leave a page half-patched.
+    """
+    start = js.find("function I(){const e=()=>{document.querySelectorAll([")
+    end = js.find(",e()}", start) + len(",e()}") if start >= 0 else -1
+    body = js[start:end] if start >= 0 and end > start else ""
+    called = '"complete"===document.readyState?I():window.addEventListener("load",I)'
+    if (not body or js.count("function I(){") != 1 or "tabIndex" not in body
+            or "scrollWidth" not in body or called not in js):
+        raise ExtensionError(f"[lean_pages] {THEME_JS}: the theme's tab-stop function was not found "
+                             f"(another pydata-sphinx-theme version?); see {LAZY_TAB_STOPS}")
+    return js[:start] + replacement.strip() + js[end:]
+
+
 def pristine(static: Path, rel: Path, originals: Path) -> Path | None:
     """The stylesheet as Sphinx copied it (kept aside, since we overwrite it)."""
     current = static / rel
@@ -336,6 +364,11 @@ def on_build_finished(app: Sphinx, exception: Exception | None) -> None:
     if (static / BOOTSTRAP_JS).is_file():  # before the purge: its words are the ones kept
         (static / BOOTSTRAP_JS).write_bytes((HERE / "static" / BOOTSTRAP_LITE).read_bytes())
     original = theme_static()
+    if (static / THEME_JS).is_file() and (original / THEME_JS).is_file():
+        (static / THEME_JS).write_text(
+            lazy_tab_stops((original / THEME_JS).read_text(encoding="utf-8"),
+                           (HERE / "static" / LAZY_TAB_STOPS).read_text(encoding="utf-8")),
+            encoding="utf-8")
     css_path = static / THEME_CSS
     if not css_path.is_file() or not (original / THEME_CSS).is_file():
         return
