@@ -144,23 +144,35 @@ def test_compact_math_draws_the_same_pixels(typeset, tmp_path):
             assert x.size != z.size or ImageChops.difference(x, z).getbbox() is not None
 
 
+# Per code block: its visible characters, the position of each (1/100 px) and the colour
+# it is drawn in.  Returned as flat arrays: a list of [char, x, y, colour] per
+# character took Chromium seconds to serialize.
 CODE_PROBE = r"""
 () => [...document.querySelectorAll('pre')].map(pre => {
-  const out = [];
+  const chars = [], xs = [], ys = [], colours = [], palette = [];
   const walker = document.createTreeWalker(pre, NodeFilter.SHOW_TEXT);
   const range = document.createRange();
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     const colour = getComputedStyle(node.parentElement).color;
+    let k = palette.indexOf(colour);
+    if (k < 0) { k = palette.length; palette.push(colour); }
     for (let i = 0; i < node.length; i++) {
       if (/\s/.test(node.data[i])) continue;
       range.setStart(node, i); range.setEnd(node, i + 1);
       const r = range.getBoundingClientRect();
-      out.push([node.data[i], Math.round(r.x * 100), Math.round(r.y * 100), colour]);
+      chars.push(node.data[i]); xs.push(Math.round(r.x * 100)); ys.push(Math.round(r.y * 100)); colours.push(k);
     }
   }
-  return out;
+  return {chars: chars.join(''), xs, ys, colours, palette};
 })
 """
+
+
+def characters(block: dict) -> list[tuple[str, int, int, str]]:
+    """[(char, x, y, colour)] of one block as CODE_PROBE reports it."""
+    return [(c, x, y, block["palette"][k])
+            for c, x, y, k in zip(block["chars"], block["xs"], block["ys"], block["colours"])]
+
 
 
 def highlighted_cells() -> list[str]:
@@ -200,7 +212,7 @@ def test_unwrapped_code_puts_every_character_in_the_same_place_and_colour(tmp_pa
             path = tmp_path / name
             path.write_text(html, encoding="utf-8")
             tab.goto(path.as_uri(), wait_until="load")
-            return tab.evaluate(CODE_PROBE)
+            return [characters(block) for block in tab.evaluate(CODE_PROBE)]
 
         for theme in ("light", "dark"):
             before = probe(f"before-{theme}.html", code_page(raw, theme))

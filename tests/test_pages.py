@@ -64,25 +64,37 @@ def test_page_console_has_no_errors_or_warnings(reports, page):
     assert booksite.console_problems(reports[page]) == []
 
 
-@pytest.mark.parametrize("kind, script", [
-    ("warning", "console.warn('injected warning: option is deprecated')"),
-    ("error", "console.error('injected error')"),
-    ("error", "throw new Error('injected uncaught exception')"),
-], ids=["console-warning", "console-error", "uncaught-exception"])
-def test_injected_console_message_fails_the_check(tmp_path, kind, script):
-    """The check above fails on a page that logs a warning or an error: shown on a copy."""
-    site = tmp_path / "html"
+INJECTED = {
+    "console-warning": ("warning", "console.warn('injected warning: option is deprecated')"),
+    "console-error": ("error", "console.error('injected error')"),
+    "uncaught-exception": ("error", "throw new Error('injected uncaught exception')"),
+}
+
+
+@pytest.fixture(scope="module")
+def injected(tmp_path_factory):
+    """A copy of the site with one chapter page written again for each script of INJECTED
+    (notebooks/resnet-<id>.html, next to the original so that every link still works), and
+    the reports of those pages and of an untouched one, all opened in one browser."""
+    site = tmp_path_factory.mktemp("injected") / "html"
     shutil.copytree(booksite.HTML, site, ignore=shutil.ignore_patterns("_sources", "reports"))
-    page = "notebooks/resnet.html"
-    path = site / page
-    path.write_text(path.read_text(encoding="utf-8").replace(
-        "</head>", f"<script>{script}</script></head>", 1), encoding="utf-8")
+    original = (site / "notebooks" / "resnet.html").read_text(encoding="utf-8")
+    for name, (_, script) in INJECTED.items():
+        (site / "notebooks" / f"resnet-{name}.html").write_text(
+            original.replace("</head>", f"<script>{script}</script></head>", 1), encoding="utf-8")
     with booksite.serve(site) as url, booksite.browser() as b:
-        clean = booksite.inspect_page(b, url, "notebooks/layer_norm.html", check_fonts=False)
-        broken = booksite.inspect_page(b, url, page, check_fonts=False)
-    assert booksite.console_problems(clean) == []
-    problems = booksite.console_problems(broken)
-    assert len(problems) == 1 and problems[0].startswith(kind), problems
+        reports = {name: booksite.inspect_page(b, url, f"notebooks/resnet-{name}.html", check_fonts=False)
+                   for name in INJECTED}
+        reports["clean"] = booksite.inspect_page(b, url, "notebooks/layer_norm.html", check_fonts=False)
+    return reports
+
+
+@pytest.mark.parametrize("name", INJECTED)
+def test_injected_console_message_fails_the_check(injected, name):
+    """The check above fails on a page that logs a warning or an error: shown on a copy."""
+    assert booksite.console_problems(injected["clean"]) == []
+    problems = booksite.console_problems(injected[name])
+    assert len(problems) == 1 and problems[0].startswith(INJECTED[name][0]), problems
     assert "injected" in problems[0]
 
 
