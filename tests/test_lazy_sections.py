@@ -32,6 +32,7 @@ VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, 
 # are in rem and do not change with the width; measured on all six at both widths).
 CASES = [(p, "desktop") for p in PAGES] + [("notebooks/attention_permutation.html", "phone")]
 TOLERANCE = 0.5  # px
+LEAN_PAGES_URL = re.compile(r"/_static/lean-pages\.css(\?.*)?$")  # Sphinx adds ?v=<hash>
 
 
 def rules(css: str) -> list[tuple[str, str]]:
@@ -40,7 +41,8 @@ def rules(css: str) -> list[tuple[str, str]]:
 
 
 def is_lazy_rule(selector: str) -> bool:
-    return all(part.strip().startswith(".bd-article > section") for part in selector.split(","))
+    # one selector per line (a comma inside :is() does not separate selectors)
+    return all(part.strip().startswith(".bd-article > section") for part in re.split(r",\s*\n", selector))
 
 
 LAZY_SELECTORS = [s for s, body in rules(SHEET) if "content-visibility" in body and is_lazy_rule(s)]
@@ -68,11 +70,15 @@ def boxes(b, url: str, page: str, viewport: dict, sheet: str | None) -> list:
     with lean-pages.css replaced by ``sheet`` and no containment."""
     context = b.new_context(viewport=viewport, service_workers="block")
     pg = context.new_page()
+    served = []
     if sheet is not None:
-        pg.route("**/_static/lean-pages.css", lambda route: route.fulfill(
-            status=200, content_type="text/css", body=sheet))
+        def replace(route):
+            served.append(route.request.url)
+            route.fulfill(status=200, content_type="text/css", body=sheet)
+        pg.route(LEAN_PAGES_URL, replace)
     pg.goto(url + page, wait_until="load")
     pg.evaluate(booksite._AFTER_LOAD)
+    assert sheet is None or served, f"{page}: lean-pages.css was not requested, so not replaced"
     pg.add_style_tag(content=RENDER if sheet is not None else RENDER_CONTAINED)
     pg.evaluate(booksite._AFTER_LOAD)
     try:
