@@ -1,39 +1,57 @@
 """pytest set-up that applies to every test path (tests/ and the nbval notebooks)."""
+import re
+import sys
+from pathlib import Path
+
 import pytest
 
-# Test files that share expensive work through a module-level cache: they must run on
-# the same worker (tests/chapter_runs.py, one run of each chapter for both).
-SHARED = {
-    "tests/test_figures_reproducible.py": "chapter_runs",
-    "tests/test_figure_labels.py": "chapter_runs",
-}
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "scripts"))  # run_notebooks, which tests/chapter_runs.py uses
 
+import chapter_runs  # noqa: E402  (the same module the test files import)
 
-# The files that take longest (a browser, or every chapter executed; tens of seconds
-# each on 2 cores), longest first as measured: the workers take them first, so that no
-# worker is left running a long file alone at the end.  Only the order changes.
+# The two files that check the figures of nbval's run of a chapter (tests/chapter_runs.py):
+# each of their tests of one notebook runs on that notebook's worker, after its nbval cells.
+FIGURE_FILES = ("tests/test_figures_reproducible.py", "tests/test_figure_labels.py")
+NOTEBOOK_PARAM = re.compile(r"\[(?P<stem>[A-Za-z0-9_]+)(?:\.ipynb)?\]$")
+
+# The longest groups of tests (a chapter's nbval run and the figure checks of it, a
+# browser, every chapter executed; tens of seconds each on 2 cores), longest first as
+# measured: the workers take them first, so that no worker is left running a long group
+# alone at the end.  Only the order changes.
 LONGEST_FIRST = [
-    "chapter_runs", "tests/test_pages.py", "tests/test_line_breaking.py", "tests/test_minimal_env.py",
-    "tests/test_compact_markup.py", "tests/test_korean_search.py", "tests/test_bn.py",
-    "tests/test_strict_build.py",
+    "notebooks/batch_norm.ipynb", "tests/test_pages.py", "tests/test_line_breaking.py",
+    "tests/test_minimal_env.py", "tests/test_lazy_sections.py", "tests/test_compact_markup.py",
+    "notebooks/transformer_block.ipynb", "notebooks/resnet.ipynb", "tests/test_korean_search.py",
+    "notebooks/scaled_dot_product_attention.ipynb", "tests/test_bn.py", "tests/test_strict_build.py",
+    "notebooks/layer_norm.ipynb", "notebooks/attention_permutation.ipynb",
 ]
 
 
 def scope_of(nodeid: str) -> str:
-    path = nodeid.split("::", 1)[0]
-    return SHARED.get(path, path)
+    path, _, rest = nodeid.partition("::")
+    if path in FIGURE_FILES:
+        m = NOTEBOOK_PARAM.search(rest)
+        if m and (ROOT / "notebooks" / f"{m['stem']}.ipynb").is_file():
+            return f"notebooks/{m['stem']}.ipynb"
+    return path
 
 
 def pytest_collection_modifyitems(config, items):
-    if getattr(config.option, "numprocesses", None):  # with -n only; a stable sort
-        rank = {scope: i for i, scope in enumerate(LONGEST_FIRST)}
-        items.sort(key=lambda item: rank.get(scope_of(item.nodeid), len(rank)))
+    # A stable sort: the longest groups first (with -n), and in every group nbval's cells
+    # before the tests that read nbval's run.
+    rank = {scope: i for i, scope in enumerate(LONGEST_FIRST)} if getattr(config.option, "numprocesses", None) else {}
+    items.sort(key=lambda item: (rank.get(scope_of(item.nodeid), len(rank)),
+                                 scope_of(item.nodeid) if not rank else "",
+                                 not item.nodeid.startswith("notebooks/")))
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
-    """With ``-n N`` (test.sh), each file's tests run on one worker, in order: an nbval
-    notebook's cells share one kernel, and a module's fixtures are computed once.
+    """With ``-n N`` (test.sh), each group's tests run on one worker, in order: an nbval
+    notebook's cells share one kernel, a module's fixtures are computed once, and the
+    figure checks of a chapter read the run its nbval cells just made (scope_of).
     (pytest-xdist's own --dist loadgroup marks do not group under pytest 9, whose node
     ids no longer take xdist's suffix; this names the groups directly.)"""
     from xdist.scheduler import LoadFileScheduling
@@ -42,5 +60,43 @@ def pytest_xdist_make_scheduler(config, log):
         def _split_scope(self, nodeid: str) -> str:
             return scope_of(nodeid)
 
-    config.option.loadscopereorder = False  # hand files out in collection order (above)
+    config.option.loadscopereorder = False  # hand groups out in collection order (above)
     return ByFile(config, log)
+
+
+def _nbval_cell(item):
+    try:
+        from nbval.plugin import IPyNbCell
+    except ImportError:
+        return None
+    return item if isinstance(item, IPyNbCell) else None
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item):
+    """Before a notebook's first nbval cell, nbval starts its kernel: start it on other
+    numpy/OpenBLAS code paths, recording the text of every figure (tests/chapter_runs.py)."""
+    cell = _nbval_cell(item)
+    notebook = cell.parent if cell is not None else None
+    if notebook is None or notebook.kernel is not None:
+        yield
+        return
+    path = Path(str(notebook.fspath)).resolve()
+    record = Path(item.config._tmp_path_factory.mktemp(f"nbval-{path.stem}")) / "figure-text.jsonl"
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in chapter_runs.kernel_env(record).items():
+            mp.setenv(key, value)  # read by the kernel nbval starts now, not by this process
+        chapter_runs.recordings[path] = chapter_runs.Recording.start(path, notebook.nb, record)
+        yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    yield
+    cell = _nbval_cell(item)
+    if cell is None or cell.test_outputs is None:
+        return
+    recording = chapter_runs.recordings.get(Path(str(cell.parent.fspath)).resolve())
+    if recording is not None:
+        index = next(i for i, c in enumerate(recording.notebook.cells) if c.get("id") == cell.cell.get("id"))
+        recording.cell_ran(index, cell.test_outputs)

@@ -1,17 +1,26 @@
-"""Each chapter run once as a reader who downloads it would run it, for two tests.
+"""One run of each chapter on other numpy/OpenBLAS code paths, with the text of its figures.
 
-The notebook is copied alone into an empty folder and executed there on other
-numpy/OpenBLAS code paths (cpu_paths.py), its kernel started with
-collect_figure_text.py, which records the text of every figure as it is drawn.
-tests/test_figures_reproducible.py compares the outputs with the stored ones;
-tests/test_figure_labels.py reads the words on the figures.  Both files run on the same
-worker (SHARED in the top-level conftest.py), so a chapter runs once per test session.
+tests/test_figures_reproducible.py compares the figures of that run with the stored
+ones; tests/test_figure_labels.py reads the words drawn on them.  Both take the run
+from here:
+
+- Under ``pytest --nbval`` (./test.sh) the run is nbval's own.  The top-level
+  conftest.py starts each notebook's nbval kernel with other_cpu_env() (cpu_paths.py)
+  and with collect_figure_text.py as its start-up file, and hands every cell's outputs
+  and figure text to ``Recording`` as nbval produces them.  nbval compares the text
+  outputs of that run with the stored ones, strictly; the two test files then check
+  the figures of the same run.  The conftest puts a notebook's nbval cells and the two
+  files' tests of that notebook on one worker, nbval first, so each chapter runs once.
+- Without nbval's run (``pytest tests/test_figure_labels.py``, or a notebook whose nbval
+  run did not reach its last cell) ``run_of`` executes the notebook itself, copied alone
+  into an empty folder, with the same environment and start-up file.
 """
 from __future__ import annotations
 
 import json
+import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -25,34 +34,90 @@ COLLECTOR = Path(__file__).with_name("collect_figure_text.py")
 
 @dataclass
 class Run:
-    notebook: nbformat.NotebookNode  # executed and normalized
+    notebook: nbformat.NotebookNode  # executed; outputs as the kernel produced them
     figures: dict[int, list[list[str]]]  # {code cell index: [texts drawn on each of its figures]}
+    by: str  # "nbval" or "alone"
 
 
+def kernel_env(record: Path) -> dict[str, str]:
+    """The variables to set for a kernel that runs a chapter for these tests: numpy and
+    OpenBLAS on other code paths, and collect_figure_text.py writing to ``record``."""
+    env = {key: value for key, value in other_cpu_env().items() if os.environ.get(key) != value}
+    env["BOOK_FIGURE_TEXT"] = str(record)
+    env["PYTHONSTARTUP"] = str(COLLECTOR)  # ipykernel runs it before the first cell
+    return env
+
+
+def read_figures(record: Path, offset: int) -> tuple[list[list[str]], int]:
+    """The figure texts appended to ``record`` after byte ``offset``, and the new offset."""
+    if not record.exists():
+        return [], offset
+    with open(record, "rb") as f:
+        f.seek(offset)
+        data = f.read()
+    lines = data.decode("utf-8").splitlines()
+    return [json.loads(line)["texts"] for line in lines], offset + len(data)
+
+
+@dataclass
+class Recording:
+    """A chapter's run as nbval makes it, one cell at a time."""
+    path: Path
+    notebook: nbformat.NotebookNode  # the stored notebook, copied; outputs replaced as cells run
+    record: Path
+    offset: int = 0
+    figures: dict[int, list[list[str]]] = field(default_factory=dict)
+    pending: set[int] = field(default_factory=set)  # code cells not yet run
+
+    @classmethod
+    def start(cls, path: Path, stored: nbformat.NotebookNode, record: Path) -> "Recording":
+        nb = nbformat.from_dict(json.loads(json.dumps(stored)))
+        pending = {i for i, cell in enumerate(nb.cells) if cell.cell_type == "code"}
+        for i in pending:
+            nb.cells[i].outputs = []
+        return cls(path, nb, record, pending=pending)
+
+    def cell_ran(self, index: int, outputs: list) -> None:
+        self.notebook.cells[index].outputs = [nbformat.from_dict(dict(out)) for out in outputs]
+        texts, self.offset = read_figures(self.record, self.offset)
+        if texts:
+            self.figures[index] = texts
+        self.pending.discard(index)
+
+
+recordings: dict[Path, Recording] = {}  # filled by the top-level conftest.py during nbval
 _runs: dict[Path, Run] = {}
 
 
-def run_alone(path: Path, tmp_path_factory: pytest.TempPathFactory) -> Run:
+def run_of(path: Path, tmp_path_factory: pytest.TempPathFactory) -> Run:
+    path = path.resolve()
     if path not in _runs:
-        folder = tmp_path_factory.mktemp(path.stem)
-        alone = folder / path.name
-        shutil.copy2(path, alone)
-        record = folder / "figure-text.jsonl"
-        with pytest.MonkeyPatch.context() as mp:
-            for key, value in other_cpu_env().items():
-                mp.setenv(key, value)  # inherited by the kernel
-            mp.delenv("PYTHONPATH", raising=False)
-            mp.setenv("BOOK_FIGURE_TEXT", str(record))
-            nb = run_notebooks.execute_notebook(
-                alone, kernel_arguments=[f"--IPKernelApp.exec_files={COLLECTOR}"])
-        # The cells nbclient runs, in order (it skips empty ones).
-        code_cells = [i for i, cell in enumerate(nb.cells)
-                      if cell.cell_type == "code" and cell.source.strip()
-                      and "skip-execution" not in cell.metadata.get("tags", [])]
-        figures: dict[int, list[list[str]]] = {}
-        lines = record.read_text(encoding="utf-8").splitlines() if record.exists() else []
-        for line in lines:
-            entry = json.loads(line)
-            figures.setdefault(code_cells[entry["run"] - 1], []).append(entry["texts"])
-        _runs[path] = Run(nb, figures)
+        recording = recordings.get(path)
+        if recording is not None and not recording.pending:
+            _runs[path] = Run(recording.notebook, recording.figures, "nbval")
+        else:
+            _runs[path] = run_alone(path, tmp_path_factory)
     return _runs[path]
+
+
+def run_alone(path: Path, tmp_path_factory: pytest.TempPathFactory) -> Run:
+    folder = tmp_path_factory.mktemp(path.stem)
+    alone = folder / path.name
+    shutil.copy2(path, alone)
+    record = folder / "figure-text.jsonl"
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in kernel_env(record).items():
+            mp.setenv(key, value)  # inherited by the kernel
+        mp.delenv("PYTHONPATH", raising=False)
+        nb = run_notebooks.execute_notebook(alone)
+    # The cells nbclient runs, in order (it skips empty ones); the collector numbers
+    # each figure by the cell run that drew it.
+    code_cells = [i for i, cell in enumerate(nb.cells)
+                  if cell.cell_type == "code" and cell.source.strip()
+                  and "skip-execution" not in cell.metadata.get("tags", [])]
+    figures: dict[int, list[list[str]]] = {}
+    lines = record.read_text(encoding="utf-8").splitlines() if record.exists() else []
+    for line in lines:
+        entry = json.loads(line)
+        figures.setdefault(code_cells[entry["run"] - 1], []).append(entry["texts"])
+    return Run(nb, figures, "alone")

@@ -1,6 +1,8 @@
-"""Kernel start-up file (IPython ``exec_files``): record the text drawn on every figure.
+"""Kernel start-up file ($PYTHONSTARTUP, which ipykernel runs before the first cell):
+record the text drawn on every figure.
 
-tests/test_figures_reproducible.py starts each chapter's kernel with this file.  Each
+tests/chapter_runs.py starts each chapter's kernel with this file (nbval's kernel under
+./test.sh, through the top-level conftest.py).  Each
 time matplotlib renders a figure to an image (the inline backend does so when a cell
 ends, to put the PNG in the cell's output), the text of every visible ``Text`` artist
 of that figure, as it was just drawn, is appended as one JSON line to the file named

@@ -2,8 +2,8 @@
 abbreviation that the chapter's text uses (CONTRIBUTING.md section 2).
 
 The words are read from the figures themselves, not guessed from the code: while
-each notebook runs alone (chapter_runs.py, the run test_figures_reproducible.py also
-checks), collect_figure_text.py records the text of every visible ``Text`` artist of
+each notebook runs (chapter_runs.py: nbval's run under ./test.sh, which
+test_figures_reproducible.py also checks), collect_figure_text.py records the text of every visible ``Text`` artist of
 each figure at the moment it is drawn for the cell's output (titles, axis labels, tick
 labels, legends, annotations, text boxes).  A label built from variables or by a
 drawing helper is read as it is drawn.
@@ -13,8 +13,8 @@ Hangul, digits and punctuation; single letters (symbols such as ``g``); words of
 two or more capitals (BN, ReLU, ImageNet, ResNet) that the chapter's own prose also
 writes; and English in parentheses right after Korean, ``항등 (identity)``, the form
 in which the text introduces a term.  Anything else ("weight", "identity", "Batch Norm") fails, naming the
-notebook, the cell and the word.  Slow (executes every chapter, once for both files):
-``-k "labels or reproduces"``.
+notebook, the cell and the word.  Run alone, without nbval, it executes every chapter
+itself (once for both files): ``-k "labels or reproduces"``.
 """
 from __future__ import annotations
 
@@ -64,7 +64,7 @@ def test_foreign_words_allows_korean_symbols_and_the_texts_abbreviations():
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_figure_labels_are_korean(path, tmp_path_factory):
-    run = chapter_runs.run_alone(path, tmp_path_factory)
+    run = chapter_runs.run_of(path, tmp_path_factory)
     # Every figure in the outputs was read, in the cell that shows it.
     shown = {index: sum("image/png" in out.get("data", {}) for out in cell.outputs)
              for index, cell in enumerate(run.notebook.cells) if cell.cell_type == "code"}
