@@ -4,9 +4,10 @@ The chapter sections and their subsections carry ``content-visibility: auto``, w
 brings layout containment: a section's first and last children no longer share their
 margins with what lies outside it.  The stylesheet drops the margins that used to
 collapse, so that nothing moves.  This test lays each chapter page out twice, at a
-desktop and a phone width, everything rendered both times:
+desktop and a phone width, everything rendered both times, in one load of the page:
 
-* as the book was without those rules (lean-pages.css served without them), and
+* as the book was without those rules (lean-pages.css switched off and a copy of it
+  without them put in its place in the cascade), and
 * as shipped, with each lazy section contained as it is once on screen;
 
 and asserts that every element of the chapter's text except the sections themselves
@@ -32,7 +33,6 @@ VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, 
 # are in rem and do not change with the width; measured on all six at both widths).
 CASES = [(p, "desktop") for p in PAGES] + [("notebooks/attention_permutation.html", "phone")]
 TOLERANCE = 0.5  # px
-LEAN_PAGES_URL = re.compile(r"/_static/lean-pages\.css(\?.*)?$")  # Sphinx adds ?v=<hash>
 
 
 def rules(css: str) -> list[tuple[str, str]]:
@@ -53,59 +53,96 @@ ONLY_CONTAINMENT = "\n".join(f"{s} {{{b}}}" for s, b in rules(SHEET)
 RENDER = "* { content-visibility: visible !important; }"
 RENDER_CONTAINED = RENDER + "\n" + ",\n".join(LAZY_SELECTORS) + " { contain: layout style paint; }"
 
-_BOXES = r"""
-() => [...document.querySelectorAll('article.bd-article *')]
-  .filter((el) => el.tagName !== 'SECTION' && !(el.tagName === 'SPAN' && el.id && !el.childNodes.length))
-  .map((el) => {
+# The page is loaded once per case and laid out in each variant in turn: lean-pages.css's
+# <link> is switched off and a <style> right after it (same place in the cascade) holds
+# the variant's rules; a last <style> renders every section.  The boxes stay in the page
+# (window.__layouts) and are compared there; only the moved elements come back.
+_LAYOUT = r"""
+([key, sheet, render]) => {
+  const links = [...document.querySelectorAll('link[rel=stylesheet]')]
+    .filter((l) => /\/_static\/lean-pages\.css(\?.*)?$/.test(l.href));
+  if (links.length !== 1) return {error: `${links.length} links to lean-pages.css`};
+  const link = links[0];
+  let swap = document.getElementById('lazy-test-sheet');
+  if (!swap) { swap = document.createElement('style'); swap.id = 'lazy-test-sheet'; link.after(swap); }
+  let all = document.getElementById('lazy-test-render');
+  if (!all) { all = document.createElement('style'); all.id = 'lazy-test-render'; document.head.append(all); }
+  link.sheet.disabled = sheet !== null;  // the sheet itself: at once, with no new request
+  swap.textContent = sheet === null ? '' : sheet;
+  all.textContent = render;
+  const section = document.querySelector('.bd-article > section > section');
+  const els = [...document.querySelectorAll('article.bd-article *')]
+    .filter((el) => el.tagName !== 'SECTION' && !(el.tagName === 'SPAN' && el.id && !el.childNodes.length));
+  const boxes = new Float64Array(els.length * 4);
+  els.forEach((el, i) => {
     const r = el.getBoundingClientRect();
-    const name = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
-      + (el.closest('section[id]') ? ' in #' + el.closest('section[id]').id : '');
-    return [name, r.left, r.top + scrollY, r.width, r.height];
-  })
+    boxes.set([r.left, r.top + scrollY, r.width, r.height], 4 * i);
+  });
+  (window.__layouts = window.__layouts || {})[key] = {els, boxes};
+  return {elements: els.length, intrinsicSize: getComputedStyle(section).containIntrinsicSize};
+}
+"""
+
+_MOVED = r"""
+([a, b, tolerance]) => {
+  const x = window.__layouts[a], y = window.__layouts[b];
+  if (x.els.length !== y.els.length || x.els.some((el, i) => el !== y.els[i])) return {error: 'different elements'};
+  const name = (el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
+    + (el.closest('section[id]') ? ' in #' + el.closest('section[id]').id : '');
+  const round = (v) => Math.round(v * 10) / 10;
+  const moved = [];
+  for (let i = 0; i < x.els.length; i++) {
+    const p = x.boxes.subarray(4 * i, 4 * i + 4), q = y.boxes.subarray(4 * i, 4 * i + 4);
+    if (p.some((v, k) => Math.abs(v - q[k]) > tolerance)) {
+      moved.push(`${name(x.els[i])}: (x, y, w, h) [${[...p].map(round)}] -> [${[...q].map(round)}]`);
+    }
+  }
+  return {moved};
+}
 """
 
 
-def boxes(b, url: str, page: str, viewport: dict, sheet: str | None) -> list:
-    """The boxes of the page as built (sheet None, the lazy sections contained), or
-    with lean-pages.css replaced by ``sheet`` and no containment."""
+def layouts_of(b, url: str, page: str, viewport: dict, variants: dict) -> dict:
+    """Open ``page`` once and lay it out in each variant {key: (sheet, render)}, where
+    sheet replaces lean-pages.css (None: the shipped file).  Returns {key: facts}."""
     context = b.new_context(viewport=viewport, service_workers="block")
     pg = context.new_page()
-    served = []
-    if sheet is not None:
-        def replace(route):
-            served.append(route.request.url)
-            route.fulfill(status=200, content_type="text/css", body=sheet)
-        pg.route(LEAN_PAGES_URL, replace)
     pg.goto(url + page, wait_until="load")
     pg.evaluate(booksite._AFTER_LOAD)
-    assert sheet is None or served, f"{page}: lean-pages.css was not requested, so not replaced"
-    pg.add_style_tag(content=RENDER if sheet is not None else RENDER_CONTAINED)
-    pg.evaluate(booksite._AFTER_LOAD)
-    try:
-        return pg.evaluate(_BOXES)
-    finally:
-        context.close()
+    facts = {}
+    for key, (sheet, render) in variants.items():
+        facts[key] = pg.evaluate(_LAYOUT, [key, sheet, render])
+        assert "error" not in facts[key], f"{page}: {facts[key]['error']}"
+        pg.evaluate(booksite._AFTER_LOAD)
+    return context, pg, facts
 
 
-def moved(before: list, after: list) -> list[str]:
-    assert len(before) == len(after), "the two layouts hold different elements"
-    out = []
-    for a, b in zip(before, after):
-        if any(abs(x - y) > TOLERANCE for x, y in zip(a[1:], b[1:])):
-            out.append(f"{a[0]}: (x, y, w, h) {[round(v, 1) for v in a[1:]]} -> {[round(v, 1) for v in b[1:]]}")
-    return out
+def moved(pg, a: str, b: str) -> list[str]:
+    result = pg.evaluate(_MOVED, [a, b, TOLERANCE])
+    assert "error" not in result, result["error"]
+    return result["moved"]
 
 
 @pytest.fixture(scope="module")
 def layouts():
+    """{(page, viewport): (elements laid out, contain-intrinsic-size of a section without
+    the lazy rules and as shipped, the elements that moved)}; "control": the elements that
+    move when the sections are contained but the margin rules are left out."""
     out = {}
+    variants = {"without": (WITHOUT_LAZY, RENDER), "shipped": (None, RENDER_CONTAINED)}
     with booksite.serve(HTML) as url, booksite.browser() as b:
         for page, name in CASES:
-            viewport = VIEWPORTS[name]
-            out[page, name] = (boxes(b, url, page, viewport, WITHOUT_LAZY),
-                               boxes(b, url, page, viewport, None))
-        page = "notebooks/attention_permutation.html"
-        out["control"] = boxes(b, url, page, VIEWPORTS["desktop"], ONLY_CONTAINMENT + "\n" + RENDER_CONTAINED)
+            control = (page, name) == ("notebooks/attention_permutation.html", "desktop")
+            extra = {"control": (ONLY_CONTAINMENT, RENDER_CONTAINED)} if control else {}
+            context, pg, facts = layouts_of(b, url, page, VIEWPORTS[name], {**variants, **extra})
+            try:
+                out[page, name] = (facts["without"]["elements"],
+                                   (facts["without"]["intrinsicSize"], facts["shipped"]["intrinsicSize"]),
+                                   moved(pg, "without", "shipped"))
+                if control:
+                    out["control"] = moved(pg, "without", "control")
+            finally:
+                context.close()
     return out
 
 
@@ -116,13 +153,13 @@ def test_the_stylesheet_has_lazy_sections_down_to_subsections():
 
 @pytest.mark.parametrize("page, viewport", CASES)
 def test_lazy_sections_move_nothing(layouts, page, viewport):
-    before, after = layouts[page, viewport]
-    assert len(before) > 1000, "the page was not laid out"
-    wrong = moved(before, after)
+    elements, (without, shipped), wrong = layouts[page, viewport]
+    assert elements > 1000, "the page was not laid out"
+    # The first layout really is without the lazy rules, the second with them.
+    assert without == "none" and shipped != "none", (without, shipped)
     assert not wrong, f"{len(wrong)} elements moved or changed size, first: " + "\n".join(wrong[:10])
 
 
 def test_the_check_sees_margins_that_no_longer_collapse(layouts):
     """Containment without the margin rules moves headings: the comparison sees it."""
-    before, _ = layouts["notebooks/attention_permutation.html", "desktop"]
-    assert len(moved(before, layouts["control"])) > 100
+    assert len(layouts["control"]) > 100
