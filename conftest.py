@@ -16,15 +16,17 @@ import chapter_runs  # noqa: E402  (the same module the test files import)
 FIGURE_FILES = ("tests/test_figures_reproducible.py", "tests/test_figure_labels.py")
 NOTEBOOK_PARAM = re.compile(r"\[(?P<stem>[A-Za-z0-9_]+)(?:\.ipynb)?\]$")
 
-# The longest groups of tests (a chapter's nbval run and the figure checks of it, a
-# browser, every chapter executed; tens of seconds each on 2 cores), longest first as
+# The longest groups of tests (a browser, every chapter executed, a chapter's nbval run
+# with the figure checks of it; tens of seconds each on 2 cores), longest first as
 # measured: the workers take them first, so that no worker is left running a long group
 # alone at the end.  Only the order changes.
 LONGEST_FIRST = [
-    "notebooks/batch_norm.ipynb", "tests/test_pages.py", "tests/test_line_breaking.py",
-    "tests/test_minimal_env.py", "tests/test_lazy_sections.py", "tests/test_compact_markup.py",
-    "notebooks/transformer_block.ipynb", "notebooks/resnet.ipynb", "tests/test_korean_search.py",
-    "notebooks/scaled_dot_product_attention.ipynb", "tests/test_bn.py", "tests/test_strict_build.py",
+    "tests/test_minimal_env.py", "tests/test_pages.py", "notebooks/batch_norm.ipynb",
+    "tests/test_korean_search.py", "tests/test_line_breaking.py", "tests/test_compact_markup.py",
+    "tests/test_bn.py", "notebooks/resnet.ipynb", "tests/test_lazy_sections.py",
+    "notebooks/transformer_block.ipynb", "tests/test_resnet_experiment.py",
+    "notebooks/scaled_dot_product_attention.ipynb", "tests/test_setup_messages.py",
+    "tests/test_strict_build.py", "tests/test_transformer_block.py",
     "notebooks/layer_norm.ipynb", "notebooks/attention_permutation.ipynb",
 ]
 
@@ -39,11 +41,11 @@ def scope_of(nodeid: str) -> str:
 
 
 def pytest_collection_modifyitems(config, items):
-    # A stable sort: the longest groups first (with -n), and in every group nbval's cells
-    # before the tests that read nbval's run.
-    rank = {scope: i for i, scope in enumerate(LONGEST_FIRST)} if getattr(config.option, "numprocesses", None) else {}
+    # A stable sort: the longest groups first, and in every group nbval's cells before the
+    # tests that read nbval's run.  (Always: under -n the workers collect, and a worker's
+    # config no longer says -n.)
+    rank = {scope: i for i, scope in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: (rank.get(scope_of(item.nodeid), len(rank)),
-                                 scope_of(item.nodeid) if not rank else "",
                                  not item.nodeid.startswith("notebooks/")))
 
 
