@@ -37,6 +37,7 @@ class Run:
     notebook: nbformat.NotebookNode  # executed; outputs as the kernel produced them
     figures: dict[int, list[list[str]]]  # {code cell index: [texts drawn on each of its figures]}
     by: str  # "nbval" or "alone"
+    kernel_env: dict  # the code-path variables as the kernel saw them (collect_figure_text.py)
 
 
 def kernel_env(record: Path) -> dict[str, str]:
@@ -48,15 +49,21 @@ def kernel_env(record: Path) -> dict[str, str]:
     return env
 
 
-def read_figures(record: Path, offset: int) -> tuple[list[list[str]], int]:
-    """The figure texts appended to ``record`` after byte ``offset``, and the new offset."""
+def read_record(record: Path, offset: int = 0) -> tuple[list[dict], int]:
+    """The entries collect_figure_text.py appended to ``record`` after byte ``offset``,
+    and the new offset."""
     if not record.exists():
         return [], offset
     with open(record, "rb") as f:
         f.seek(offset)
         data = f.read()
-    lines = data.decode("utf-8").splitlines()
-    return [json.loads(line)["texts"] for line in lines], offset + len(data)
+    return [json.loads(line) for line in data.decode("utf-8").splitlines()], offset + len(data)
+
+
+def cpu_path_env() -> dict[str, str | None]:
+    """What the kernel of a run should see in the variables collect_figure_text.py reports."""
+    env = other_cpu_env()
+    return {key: env.get(key) for key in ("NPY_DISABLE_CPU_FEATURES", "OPENBLAS_CORETYPE")}
 
 
 @dataclass
@@ -68,6 +75,7 @@ class Recording:
     offset: int = 0
     figures: dict[int, list[list[str]]] = field(default_factory=dict)
     pending: set[int] = field(default_factory=set)  # code cells not yet run
+    kernel_env: dict = field(default_factory=dict)
 
     @classmethod
     def start(cls, path: Path, stored: nbformat.NotebookNode, record: Path) -> "Recording":
@@ -79,9 +87,12 @@ class Recording:
 
     def cell_ran(self, index: int, outputs: list) -> None:
         self.notebook.cells[index].outputs = [nbformat.from_dict(dict(out)) for out in outputs]
-        texts, self.offset = read_figures(self.record, self.offset)
-        if texts:
-            self.figures[index] = texts
+        entries, self.offset = read_record(self.record, self.offset)
+        for entry in entries:
+            if "kernel_env" in entry:
+                self.kernel_env = entry["kernel_env"]
+            else:
+                self.figures.setdefault(index, []).append(entry["texts"])
         self.pending.discard(index)
 
 
@@ -94,7 +105,7 @@ def run_of(path: Path, tmp_path_factory: pytest.TempPathFactory) -> Run:
     if path not in _runs:
         recording = recordings.get(path)
         if recording is not None and not recording.pending:
-            _runs[path] = Run(recording.notebook, recording.figures, "nbval")
+            _runs[path] = Run(recording.notebook, recording.figures, "nbval", recording.kernel_env)
         else:
             _runs[path] = run_alone(path, tmp_path_factory)
     return _runs[path]
@@ -116,8 +127,10 @@ def run_alone(path: Path, tmp_path_factory: pytest.TempPathFactory) -> Run:
                   if cell.cell_type == "code" and cell.source.strip()
                   and "skip-execution" not in cell.metadata.get("tags", [])]
     figures: dict[int, list[list[str]]] = {}
-    lines = record.read_text(encoding="utf-8").splitlines() if record.exists() else []
-    for line in lines:
-        entry = json.loads(line)
-        figures.setdefault(code_cells[entry["run"] - 1], []).append(entry["texts"])
-    return Run(nb, figures, "alone")
+    kernel = {}
+    for entry in read_record(record)[0]:
+        if "kernel_env" in entry:
+            kernel = entry["kernel_env"]
+        else:
+            figures.setdefault(code_cells[entry["run"] - 1], []).append(entry["texts"])
+    return Run(nb, figures, "alone", kernel)

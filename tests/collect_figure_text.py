@@ -7,9 +7,13 @@ time matplotlib renders a figure to an image (the inline backend does so when a 
 ends, to put the PNG in the cell's output), the text of every visible ``Text`` artist
 of that figure, as it was just drawn, is appended as one JSON line to the file named
 by $BOOK_FIGURE_TEXT, with the number of the cell run (1 for the notebook's first
-code cell).  Nothing is drawn or printed in addition, so the cells' outputs stay what
+code cell).  Its first line names the values of the variables that choose numpy's
+and OpenBLAS's code paths, as the kernel saw them.  Nothing is drawn or printed in addition, so the cells' outputs stay what
 they would be without this file.
 """
+
+
+CPU_PATH_VARIABLES = ("NPY_DISABLE_CPU_FEATURES", "OPENBLAS_CORETYPE")
 
 
 def _record_figure_text():
@@ -22,6 +26,9 @@ def _record_figure_text():
 
     target = os.environ["BOOK_FIGURE_TEXT"]
     runs = [0]
+    # First, the code-path variables this kernel was started with (cpu_paths.py).
+    with open(target, "a", encoding="utf-8") as out:
+        out.write(json.dumps({"kernel_env": {key: os.environ.get(key) for key in CPU_PATH_VARIABLES}}) + "\n")
 
     def count_run(*_):
         runs[0] += 1
@@ -40,4 +47,4 @@ def _record_figure_text():
 
 
 _record_figure_text()
-del _record_figure_text
+del _record_figure_text, CPU_PATH_VARIABLES

@@ -95,6 +95,8 @@ def test_notebook_on_other_cpu_paths_reproduces_every_output(path, tmp_path_fact
     # chapter runs once), not a second one.
     nbval_ran = any(item.nodeid.startswith(f"notebooks/{path.name}::") for item in request.session.items)
     assert run.by == ("nbval" if nbval_ran else "alone")
+    # ... and its kernel ran on the other code paths.
+    assert run.kernel_env == chapter_runs.cpu_path_env()
     fresh_nb = run.notebook
     assert differences(png_outputs(stored_nb), png_outputs(fresh_nb)) == []
     stored, fresh = text_outputs(stored_nb), text_outputs(fresh_nb)
