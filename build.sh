@@ -20,12 +20,13 @@ source "$(dirname "$0")/scripts/setup_env.sh"
 BOOK="$(cd "${1:-$ROOT}" && pwd)"
 STAMP="$BOOK/_build/html/.inputs.sha256"
 
-# Every file of the book counts, except what Sphinx never reads: the tests, the
-# benchmarks, CI and pytest set-up, the README (excluded in _config.yml).
+# Every file of the book counts, except what Sphinx never reads: the tests, CI and
+# pytest set-up, the README (excluded in _config.yml).  (benchmarks/ counts: the
+# status page includes benchmarks/RESULTS.md.)
 inputs_digest() {
   (cd "$BOOK" && find . \( -name _build -o -name .venv -o -name node_modules -o -name .git -o -name .hypothesis \
       -o -name __pycache__ -o -name .ipynb_checkpoints -o -name .pytest_cache \
-      -o -path ./tests -o -path ./benchmarks -o -path ./.ci \) -prune \
+      -o -path ./tests -o -path ./.ci \) -prune \
       -o -type f ! -path ./README.md ! -path ./conftest.py ! -path ./pytest.ini -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
    "$PY" --version; cat "$VENV/.requirements.sha256"; cat "$NODE_MODULES/.package-lock.sha256" 2>/dev/null || true
    sha256sum "$BOOK/_build/pdf/book.pdf" 2>/dev/null || true

@@ -35,7 +35,7 @@ mkdir -p "$OUT"
 # Skip everything when no source changed since the last PDF (as build.sh does for HTML).
 digest="$(cd "$BOOK" && find . \( -name _build -o -name .venv -o -name node_modules -o -name .git -o -name __pycache__ \
             -o -name .hypothesis -o -name .pytest_cache -o -name .ipynb_checkpoints \
-            -o -path ./tests -o -path ./benchmarks -o -path ./.ci \) -prune \
+            -o -path ./tests -o -path ./.ci \) -prune \
             -o -type f ! -path ./README.md ! -path ./conftest.py ! -path ./pytest.ini -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)"
 if [ -z "${FORCE:-}" ] && [ -f "$OUT/book.pdf" ] && [ "$(cat "$OUT/.inputs.sha256" 2>/dev/null)" = "$digest" ]; then
   echo "PDF is up to date: no input changed since $OUT/book.pdf was built"
