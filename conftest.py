@@ -88,7 +88,7 @@ def pytest_runtest_setup(item):
     with pytest.MonkeyPatch.context() as mp:
         for key, value in chapter_runs.kernel_env(record).items():
             mp.setenv(key, value)  # read by the kernel nbval starts now, not by this process
-        chapter_runs.recordings[path] = chapter_runs.Recording.start(path, notebook.nb, record)
+        chapter_runs.recordings[path] = chapter_runs.Recording.start(notebook.nb, record)
         yield
 
 

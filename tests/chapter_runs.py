@@ -27,7 +27,7 @@ import nbformat
 import pytest
 
 import run_notebooks
-from cpu_paths import other_cpu_env
+from cpu_paths import VARIABLES, other_cpu_env
 
 COLLECTOR = Path(__file__).with_name("collect_figure_text.py")
 
@@ -45,6 +45,7 @@ def kernel_env(record: Path) -> dict[str, str]:
     OpenBLAS on other code paths, and collect_figure_text.py writing to ``record``."""
     env = {key: value for key, value in other_cpu_env().items() if os.environ.get(key) != value}
     env["BOOK_FIGURE_TEXT"] = str(record)
+    env["BOOK_CPU_PATH_VARIABLES"] = " ".join(VARIABLES)
     env["PYTHONSTARTUP"] = str(COLLECTOR)  # ipykernel runs it before the first cell
     return env
 
@@ -63,13 +64,12 @@ def read_record(record: Path, offset: int = 0) -> tuple[list[dict], int]:
 def cpu_path_env() -> dict[str, str | None]:
     """What the kernel of a run should see in the variables collect_figure_text.py reports."""
     env = other_cpu_env()
-    return {key: env.get(key) for key in ("NPY_DISABLE_CPU_FEATURES", "OPENBLAS_CORETYPE")}
+    return {key: env.get(key) for key in VARIABLES}
 
 
 @dataclass
 class Recording:
     """A chapter's run as nbval makes it, one cell at a time."""
-    path: Path
     notebook: nbformat.NotebookNode  # the stored notebook, copied; outputs replaced as cells run
     record: Path
     offset: int = 0
@@ -78,12 +78,12 @@ class Recording:
     kernel_env: dict = field(default_factory=dict)
 
     @classmethod
-    def start(cls, path: Path, stored: nbformat.NotebookNode, record: Path) -> "Recording":
+    def start(cls, stored: nbformat.NotebookNode, record: Path) -> "Recording":
         nb = nbformat.from_dict(json.loads(json.dumps(stored)))
         pending = {i for i, cell in enumerate(nb.cells) if cell.cell_type == "code"}
         for i in pending:
             nb.cells[i].outputs = []
-        return cls(path, nb, record, pending=pending)
+        return cls(nb, record, pending=pending)
 
     def cell_ran(self, index: int, outputs: list) -> None:
         self.notebook.cells[index].outputs = [nbformat.from_dict(dict(out)) for out in outputs]

@@ -13,9 +13,6 @@ they would be without this file.
 """
 
 
-CPU_PATH_VARIABLES = ("NPY_DISABLE_CPU_FEATURES", "OPENBLAS_CORETYPE")
-
-
 def _record_figure_text():
     import json
     import os
@@ -26,9 +23,11 @@ def _record_figure_text():
 
     target = os.environ["BOOK_FIGURE_TEXT"]
     runs = [0]
-    # First, the code-path variables this kernel was started with (cpu_paths.py).
+    # First, the code-path variables this kernel was started with (their names in
+    # $BOOK_CPU_PATH_VARIABLES, from cpu_paths.py).
+    names = os.environ.get("BOOK_CPU_PATH_VARIABLES", "").split()
     with open(target, "a", encoding="utf-8") as out:
-        out.write(json.dumps({"kernel_env": {key: os.environ.get(key) for key in CPU_PATH_VARIABLES}}) + "\n")
+        out.write(json.dumps({"kernel_env": {key: os.environ.get(key) for key in names}}) + "\n")
 
     def count_run(*_):
         runs[0] += 1
@@ -47,4 +46,4 @@ def _record_figure_text():
 
 
 _record_figure_text()
-del _record_figure_text, CPU_PATH_VARIABLES
+del _record_figure_text

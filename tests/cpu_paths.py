@@ -11,6 +11,9 @@ such a notebook now.
 import os
 import platform
 
+# The variables other_cpu_env() sets to choose the code paths.
+VARIABLES = ("NPY_DISABLE_CPU_FEATURES", "OPENBLAS_CORETYPE")
+
 
 def other_cpu_env() -> dict[str, str]:
     env = dict(os.environ)

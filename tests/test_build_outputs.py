@@ -35,11 +35,7 @@ def without_glue(nb):
 
 
 def output_differences(stored, built) -> list[str]:
-    stored, built = without_glue(copy.deepcopy(stored)), without_glue(copy.deepcopy(built))
-    problems = reproduce.differences(reproduce.png_outputs(stored), reproduce.png_outputs(built))
-    a, b = reproduce.text_outputs(stored), reproduce.text_outputs(built)
-    problems += [f"cell {i}: text output differs, built: {b.get(i)}" for i in a if a[i] != b.get(i)]
-    return problems
+    return reproduce.output_differences(without_glue(copy.deepcopy(stored)), without_glue(copy.deepcopy(built)))
 
 
 def test_a_changed_output_is_found():
