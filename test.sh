@@ -7,8 +7,10 @@
 set -euo pipefail
 source "$(dirname "$0")/scripts/setup_env.sh"
 cd "$ROOT"
-if [ -z "${CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1; then
-  die "chromium not found (needed by the browser tests); install it: apt-get install --no-install-recommends chromium"
+# The browser tests run in chromium-headless-shell, else in chromium (tests/booksite.py, chromium_path).
+if [ -z "${CHROMIUM:-}" ] && ! command -v chromium-headless-shell >/dev/null 2>&1 \
+    && ! command -v chromium >/dev/null 2>&1; then
+  die "chromium not found (needed by the browser tests); install it: apt-get install --no-install-recommends chromium-headless-shell"
 fi
 ./build.sh --pdf   # the PDF edition first, then the HTML that links to it
 exec "$PY" -m pytest --nbval --nbval-current-env -n "${TEST_WORKERS:-auto}" "$@"

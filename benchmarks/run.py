@@ -72,7 +72,7 @@ def page_section(html: Path, runs: int, only: list[str] | None = None,
     import pages as page_bench  # noqa: E402
 
     results = []
-    with booksite.serve(html) as url, booksite.browser() as b:
+    with booksite.serve(html) as url, booksite.browser(full=True) as b:
         for page in only or booksite.site_pages(html):
             results.append(page_bench.measure_page(b, url, page, runs=runs))
             print(f"  measured {page}", file=sys.stderr)
