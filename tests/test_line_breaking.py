@@ -253,7 +253,7 @@ def measure(b, url: str, page: str, viewport: dict, scripts: list[str]) -> list:
     for attempt in range(3):
         context, pg = open_page(b, url, page, viewport)
         try:
-            return [pg.evaluate(script) for script in scripts]
+            return [booksite.evaluate_json(pg, script) for script in scripts]
         except Exception as exc:
             if "Execution context was destroyed" not in str(exc) or attempt == 2:
                 raise
