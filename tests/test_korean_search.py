@@ -115,7 +115,8 @@ def words_only_written_with_endings(texts: dict[str, str]) -> dict[str, tuple[st
             if run == tok.form or not run.startswith(tok.form):
                 continue
             rest = []
-            for nxt in tokens[i + 1:]:
+            for j in range(i + 1, len(tokens)):  # the tokens inside this run, after tok
+                nxt = tokens[j]
                 if nxt.start >= end:
                     break
                 rest.append(nxt)

@@ -165,13 +165,20 @@ def test_chapter_page_offers_its_notebook_for_download(notebook):
     assert served.read_bytes() == notebook.read_bytes(), "the download differs from the notebook"
 
 
+@pytest.fixture(scope="module")
+def disk_browser():
+    with booksite.browser() as b:
+        yield b
+
+
 @pytest.mark.parametrize("page", ["index.html", "notebooks/batch_norm.html", "search.html"])
-def test_page_opened_from_disk_logs_nothing_and_draws_korean(page):
+def test_page_opened_from_disk_logs_nothing_and_draws_korean(page, disk_browser):
     """A reader may open the site from disk (file://, no server): nothing may fail there."""
     url = (booksite.HTML / page).resolve().as_uri()
     messages = []
-    with booksite.browser() as b:
-        tab = b.new_page()
+    context = disk_browser.new_context()  # a fresh context (empty cache) for each page
+    try:
+        tab = context.new_page()
         tab.on("console", lambda m: messages.append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None)
         tab.on("pageerror", lambda e: messages.append(f"exception: {e}"))
         tab.on("requestfailed", lambda r: messages.append(f"failed: {r.url}"))
@@ -180,5 +187,7 @@ def test_page_opened_from_disk_logs_nothing_and_draws_korean(page):
         loaded = tab.evaluate(
             "async () => { await document.fonts.ready;"
             " return [...document.fonts].filter(f => f.family.includes('Book Korean') && f.status === 'loaded').length; }")
+    finally:
+        context.close()
     assert messages == []
     assert loaded >= 1, "the Korean web font did not load from disk"
