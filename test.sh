@@ -13,4 +13,5 @@ if [ -z "${CHROMIUM:-}" ] && ! command -v chromium-headless-shell >/dev/null 2>&
   die "chromium not found (needed by the browser tests); install it: apt-get install --no-install-recommends chromium-headless-shell"
 fi
 ./build.sh --pdf   # the PDF edition first, then the HTML that links to it
+"$PY" scripts/minimal_env.py > /dev/null   # the venv test_minimal_env.py runs the chapters in
 exec "$PY" -m pytest --nbval --nbval-current-env -n "${TEST_WORKERS:-auto}" "$@"

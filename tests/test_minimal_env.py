@@ -2,58 +2,31 @@
 
 A student who downloads one chapter from its page may have only numpy, sympy,
 matplotlib and a Jupyter kernel: no myst-nb (the book's `glue`) and no
-koreanize-matplotlib (the Korean figure font).  This test makes such an
+koreanize-matplotlib (the Korean figure font).  This test uses such an
 environment (a venv with exactly those four packages, at the versions
-requirements.txt pins), copies each notebook alone into an empty folder and
-executes it there.  A cell that raises, or anything on stderr, fails it.
+requirements.txt pins: scripts/minimal_env.py, which ./test.sh runs first),
+copies each notebook alone into an empty folder and executes it there.  A cell that raises, or anything on stderr, fails it.
 """
 from __future__ import annotations
 
-import hashlib
 import json
-import re
 import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 
+import minimal_env
 import run_notebooks
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-MINIMAL = ("numpy", "sympy", "matplotlib", "ipykernel")
-
-
-def minimal_pins() -> list[str]:
-    """The requirements.txt lines that pin the four packages, e.g. 'numpy==2.4.6'."""
-    pins = {}
-    for line in (ROOT / "requirements.txt").read_text().splitlines():
-        m = re.match(r"^([A-Za-z0-9_.-]+)==(\S+)", line.strip())
-        if m and m.group(1).lower() in MINIMAL:
-            pins[m.group(1).lower()] = line.strip()
-    missing = set(MINIMAL) - set(pins)
-    assert not missing, f"requirements.txt does not pin {sorted(missing)}"
-    return [pins[name] for name in MINIMAL]
 
 
 @pytest.fixture(scope="session")
 def minimal_kernel(tmp_path_factory) -> str:
     """Name of a Jupyter kernel whose Python has only the four packages (and their dependencies)."""
-    pins = minimal_pins()
-    key = hashlib.sha256("\n".join(pins + [sys.version]).encode()).hexdigest()[:12]
-    # Kept inside .venv, so it is rebuilt whenever .venv is (requirements.txt changed).
-    venv = ROOT / ".venv" / f"minimal-{key}"
-    python = venv / "bin" / "python"
-    if not (venv / ".complete").is_file():
-        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
-        # -c requirements.txt: the dependencies the book also pins get the same versions.
-        subprocess.run(
-            [str(python), "-m", "pip", "install", "-q", "-c", str(ROOT / "requirements.txt"), *pins],
-            check=True,
-        )
-        (venv / ".complete").write_text("\n".join(pins) + "\n")
+    python = minimal_env.ensure()  # made by ./test.sh before the tests start; here if it was not
     spec_dir = tmp_path_factory.mktemp("jupyter") / "kernels" / "minimal"
     spec_dir.mkdir(parents=True)
     (spec_dir / "kernel.json").write_text(json.dumps({
