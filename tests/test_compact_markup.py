@@ -23,7 +23,6 @@ spans that set no colour of their own.  Here both versions are drawn in Chromium
 from __future__ import annotations
 
 import io
-import json
 import re
 import sys
 from pathlib import Path
@@ -159,11 +158,10 @@ def test_compact_math_draws_the_same_pixels(typeset, tmp_path):
 
 
 # Per code block: its visible characters, the position of each (1/100 px) and the colour
-# it is drawn in.  Returned as flat arrays in one JSON string: a list of [char, x, y, colour]
-# per character took Chromium seconds to serialize, and so did the arrays as objects (2 s a
-# page, against 0.4 s for the string).
+# it is drawn in, as flat arrays (read with booksite.evaluate_json: the arrays as Playwright
+# objects took 2 s a page to cross, the JSON string 0.4 s).
 CODE_PROBE = r"""
-() => JSON.stringify([...document.querySelectorAll('pre')].map(pre => {
+() => [...document.querySelectorAll('pre')].map(pre => {
   const chars = [], xs = [], ys = [], colours = [], palette = [];
   const walker = document.createTreeWalker(pre, NodeFilter.SHOW_TEXT);
   const range = document.createRange();
@@ -179,7 +177,7 @@ CODE_PROBE = r"""
     }
   }
   return {chars: chars.join(''), xs, ys, colours, palette};
-}))
+})
 """
 
 
@@ -227,7 +225,7 @@ def test_unwrapped_code_puts_every_character_in_the_same_place_and_colour(tmp_pa
             path = tmp_path / name
             path.write_text(html, encoding="utf-8")
             tab.goto(path.as_uri(), wait_until="load")
-            return [characters(block) for block in json.loads(tab.evaluate(CODE_PROBE))]
+            return [characters(block) for block in booksite.evaluate_json(tab, CODE_PROBE)]
 
         for theme in ("light", "dark"):
             before = probe(f"before-{theme}.html", code_page(raw, theme))
