@@ -199,68 +199,125 @@ _PAGE_FACTS = r"""
 
 
 def _korean_font_problems(page, cdp) -> tuple[int, list[str]]:
-    """Elements whose Hangul is not drawn by a Korean-capable web font.
+    """Elements whose Hangul is not drawn by a Korean-capable web font, and how many
+    rendered elements with Hangul were checked.
 
     Chromium reports, per element, which platform fonts drew its text and how many
     glyphs each drew.  Every Hangul character must be drawn by the book's own web
     font (a custom font); a fallback system font on a machine without CJK fonts
-    would draw boxes.
+    would draw boxes.  Elements set in bold (computed weight 600 or more) must have
+    their Hangul drawn by the bold face: its subset holds only what the build found in
+    bold (_ext/offline_assets.py); another character would come out in the regular face.
+
+    Which font draws a character depends only on the character and the element's font
+    properties and language, so the elements are checked in groups: the page marks every
+    rendered element with Hangul in its own text and, for each distinct set of those
+    properties, adds one probe element with those properties holding every Hangul
+    character of the group (_MARK_HANGUL).  A chapter page has about 340 such elements and
+    a dozen groups, and each report is a round trip to the browser.  The elements of a
+    group whose probe fails are then checked one by one, which names them.
     """
-    # Elements set in bold (computed weight 600 or more) must have their Hangul drawn by
-    # the bold face: its subset holds only what the build found in bold
-    # (_ext/offline_assets.py); another character would come out in the regular face.
-    # The page marks each element with Hangul in its own text (_MARK_HANGUL), and
-    # Chromium finds the marked elements for the font report in the same document order.
-    targets = evaluate_json(page, _MARK_HANGUL)
+    marked = evaluate_json(page, _MARK_HANGUL)
+    targets, groups = marked["elements"], marked["groups"]
     cdp.send("DOM.enable")
     cdp.send("CSS.enable")
     root = cdp.send("DOM.getDocument", {"depth": 0})["root"]
-    node_ids = cdp.send("DOM.querySelectorAll", {"nodeId": root["nodeId"], "selector": f"[{HANGUL_MARK}]"})["nodeIds"]
-    assert len(node_ids) == len(targets), (len(node_ids), len(targets))
-    targets = [(node_id, n, text, bold) for node_id, (n, text, bold) in zip(node_ids, targets)]
-    problems = []
-    checked = 0
-    for node_id, n_hangul, text, bold in targets:
+
+    def select(selector):
+        return cdp.send("DOM.querySelectorAll", {"nodeId": root["nodeId"], "selector": selector})["nodeIds"]
+
+    def problem(node_id, n_hangul, bold, text):
         fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node_id})["fonts"]
-        if not fonts:  # not rendered (display: none, e.g. a collapsed solution)
-            continue
-        checked += 1
         drawn_by_webfont = sum(f["glyphCount"] for f in fonts if f.get("isCustomFont"))
         drawn_bold = sum(f["glyphCount"] for f in fonts
                          if f.get("isCustomFont") and "Bold" in f.get("postScriptName", ""))
         names = ", ".join(f"{f.get('postScriptName') or f['familyName']}:{f['glyphCount']}" for f in fonts)
         if drawn_by_webfont < n_hangul:
-            problems.append(f"{text!r} ({n_hangul} Hangul; fonts {names})")
-        elif bold and drawn_bold < n_hangul:
-            problems.append(f"{text!r} (bold, {n_hangul} Hangul; fonts {names}: not all by the bold face)")
-    return checked, problems
+            return f"{text!r} ({n_hangul} Hangul; fonts {names})"
+        if bold and drawn_bold < n_hangul:
+            return f"{text!r} (bold, {n_hangul} Hangul; fonts {names}: not all by the bold face)"
+        return None
+
+    probes = select(f"[{HANGUL_PROBE}]")
+    assert len(probes) == len(groups), (len(probes), len(groups))
+    failed = {k for k, (node_id, g) in enumerate(zip(probes, groups))
+              if problem(node_id, len(g["chars"]), g["bold"], g["chars"])}
+    problems = []
+    if failed:
+        node_ids = select(f"[{HANGUL_MARK}]")  # in document order, as _MARK_HANGUL listed them
+        assert len(node_ids) == len(targets), (len(node_ids), len(targets))
+        for node_id, (n_hangul, text, group) in zip(node_ids, targets):
+            if group in failed and (found := problem(node_id, n_hangul, groups[group]["bold"], text)):
+                problems.append(found)
+        if not problems:  # the probe and its elements disagree: say so rather than pass
+            problems = [f"probe of {groups[k]['key']} failed, none of its elements did" for k in sorted(failed)]
+    page.evaluate(f"() => document.querySelectorAll('[{HANGUL_PROBE}]').forEach((el) => el.remove())")
+    return len(targets), problems
 
 
 HANGUL_MARK = "data-hangul-check"
-# Elements with Hangul in their own text nodes, outside script, style and title, and
-# outside MathJax's output (mjx-* elements, including the visually hidden MathML copy
-# for screen readers; _MATH_KOREAN checks those instead: Chromium's per-node font report
-# for it names a fallback font even where the screenshot shows the web font's glyphs).
-# Each is marked and listed as [Hangul count, its text, set in bold (weight >= 600)].
+HANGUL_PROBE = "data-hangul-probe"
+# The properties that choose the font a character is drawn with.
+FONT_PROPERTIES = ("font-family", "font-weight", "font-style", "font-stretch", "font-variant",
+                   "font-feature-settings", "font-variation-settings", "font-synthesis")
+# Elements with Hangul in their own text nodes, rendered (the text has a box on the page;
+# not e.g. a collapsed solution), outside script, style and title, and outside MathJax's
+# output (mjx-* elements, including the visually hidden MathML copy for screen readers;
+# _MATH_KOREAN checks those instead: Chromium's per-node font report for it names a
+# fallback font even where the screenshot shows the web font's glyphs).  Each is marked
+# and listed as [Hangul count, its text, its group]; each group (elements with the same
+# FONT_PROPERTIES and language) gets a probe at the end of the body with those properties
+# and every distinct Hangul character of its elements.
 _MARK_HANGUL = r"""
 () => {
   const hangul = new RegExp(%s, 'g');
+  const hasHangul = new RegExp(hangul.source);
+  const properties = %s;
   const skip = new Set(['SCRIPT', 'STYLE', 'TITLE']);
-  const found = [];
+  const elements = [];
+  const groups = [];
+  const index = new Map();
+  const range = document.createRange();
+  const rendered = (node) => { range.selectNodeContents(node); return range.getClientRects().length > 0; };
   for (const el of document.querySelectorAll('*')) {
     if (skip.has(el.tagName)) continue;
     let math = false;
     for (let a = el; a && !math; a = a.parentElement) math = a.tagName.startsWith('MJX-');
     if (math) continue;
-    const own = Array.from(el.childNodes).filter((n) => n.nodeType === 3).map((n) => n.nodeValue).join('');
-    const n = (own.match(hangul) || []).length;
-    if (!n) continue;
+    const texts = Array.from(el.childNodes).filter((n) => n.nodeType === 3 && hasHangul.test(n.nodeValue));
+    const shown = texts.filter(rendered);
+    if (!shown.length) continue;
+    const own = shown.map((n) => n.nodeValue).join('');
+    const chars = own.match(hangul);
+    const style = getComputedStyle(el);
+    const lang = el.closest('[lang]')?.getAttribute('lang') ?? '';
+    const key = JSON.stringify([...properties.map((p) => style.getPropertyValue(p)), lang]);
+    if (!index.has(key)) {
+      index.set(key, groups.length);
+      groups.push({key, lang, values: properties.map((p) => style.getPropertyValue(p)), chars: new Set(),
+                   bold: parseInt(style.fontWeight, 10) >= 600});
+    }
+    const group = index.get(key);
+    chars.forEach((c) => groups[group].chars.add(c));
     el.setAttribute('%s', '');
-    found.push([n, own.trim().slice(0, 40), parseInt(getComputedStyle(el).fontWeight, 10) >= 600]);
+    elements.push([chars.length, own.trim().slice(0, 40), group]);
   }
-  return found;
+  for (const g of groups) {
+    const probe = document.createElement('div');
+    probe.setAttribute('%s', '');
+    if (g.lang) probe.setAttribute('lang', g.lang);
+    properties.forEach((p, i) => probe.style.setProperty(p, g.values[i], 'important'));
+    for (const [p, v] of [['display', 'block'], ['content-visibility', 'visible'], ['white-space', 'nowrap']]) {
+      probe.style.setProperty(p, v, 'important');
+    }
+    g.chars = [...g.chars].join('');
+    probe.textContent = g.chars;
+    document.body.append(probe);
+    delete g.values;
+  }
+  return {elements, groups};
 }
-""" % (repr(HANGUL.pattern), HANGUL_MARK)
+""" % (repr(HANGUL.pattern), json.dumps(list(FONT_PROPERTIES)), HANGUL_MARK, HANGUL_PROBE)
 
 
 _MATH_KOREAN = r"""

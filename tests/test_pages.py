@@ -74,26 +74,57 @@ INJECTED = {
 @pytest.fixture(scope="module")
 def injected(tmp_path_factory):
     """A copy of the site with one chapter page written again for each script of INJECTED
-    (notebooks/resnet-<id>.html, next to the original so that every link still works), and
-    the reports of those pages and of an untouched one, all opened in one browser."""
+    (notebooks/resnet-<id>.html, next to the original so that every link still works) and
+    once with Hangul outside the font subsets (resnet-glyphs.html); the reports of those
+    pages and of an untouched one, all opened in one browser, and the two syllables."""
     site = tmp_path_factory.mktemp("injected") / "html"
     shutil.copytree(booksite.HTML, site, ignore=shutil.ignore_patterns("_sources", "reports"))
     original = (site / "notebooks" / "resnet.html").read_text(encoding="utf-8")
     for name, (_, script) in INJECTED.items():
         (site / "notebooks" / f"resnet-{name}.html").write_text(
             original.replace("</head>", f"<script>{script}</script></head>", 1), encoding="utf-8")
+    missing, not_bold = outside_the_font_subsets()
+    (site / "notebooks" / "resnet-glyphs.html").write_text(original.replace(
+        "</body>", f"<p>{missing}자</p><p><strong>{not_bold}</strong></p></body>", 1), encoding="utf-8")
     with booksite.serve(site) as url, booksite.browser() as b:
         reports = {name: booksite.inspect_page(b, url, f"notebooks/resnet-{name}.html", check_fonts=False)
                    for name in INJECTED}
         reports["clean"] = booksite.inspect_page(b, url, "notebooks/layer_norm.html", check_fonts=False)
-    return reports
+        reports["glyphs"] = booksite.inspect_page(b, url, "notebooks/resnet-glyphs.html")
+    return reports, (missing, not_bold)
+
+
+def outside_the_font_subsets() -> tuple[str, str]:
+    """A syllable the book's Korean font does not hold, and one its regular face holds but
+    its bold face does not (the build keeps only the characters the pages use)."""
+    from fontTools.ttLib import TTFont
+
+    fonts = booksite.HTML / "_static" / "fonts"
+    regular = set(TTFont(fonts / "book-korean-normal.woff2").getBestCmap())
+    bold = set(TTFont(fonts / "book-korean-bold.woff2").getBestCmap())
+    syllables = range(0xAC00, 0xD7A4)
+    return (chr(next(c for c in syllables if c not in regular)),
+            chr(next(c for c in syllables if c in regular and c not in bold)))
+
+
+def test_hangul_outside_the_font_subsets_fails_the_font_check(injected):
+    """The font check fails on a page whose Hangul the book's font cannot draw: a syllable
+    the subset lacks, and a bold syllable only the regular face holds, added to a copy.
+    Both are named, and the rest of the page still passes."""
+    reports, (missing, not_bold) = injected
+    r = reports["glyphs"]
+    assert len(r.korean_without_font) == 2, r.korean_without_font
+    plain, bold = sorted(r.korean_without_font, key=lambda p: "bold" in p)
+    assert plain.startswith(repr(f"{missing}자")) and "bold" not in plain
+    assert bold.startswith(repr(not_bold)) and "not all by the bold face" in bold
 
 
 @pytest.mark.parametrize("name", INJECTED)
 def test_injected_console_message_fails_the_check(injected, name):
     """The check above fails on a page that logs a warning or an error: shown on a copy."""
-    assert booksite.console_problems(injected["clean"]) == []
-    problems = booksite.console_problems(injected[name])
+    reports, _ = injected
+    assert booksite.console_problems(reports["clean"]) == []
+    problems = booksite.console_problems(reports[name])
     assert len(problems) == 1 and problems[0].startswith(INJECTED[name][0]), problems
     assert "injected" in problems[0]
 
