@@ -33,7 +33,7 @@ NOTEBOOK_PARAM = re.compile(r"\[(?P<stem>[A-Za-z0-9_]+)(?:\.ipynb)?\]$")
 # alone at the end.  Only the order changes.
 LONGEST_FIRST = [
     "tests/test_minimal_env.py", "tests/test_pages.py", "notebooks/batch_norm.ipynb",
-    "tests/test_korean_search.py", "tests/test_line_breaking.py", "tests/test_compact_markup.py",
+    "tests/test_korean_search.py", "tests/test_compact_markup.py",
     "tests/test_bn.py", "notebooks/resnet.ipynb", "tests/test_lazy_sections.py",
     "notebooks/transformer_block.ipynb", "tests/test_resnet_experiment.py",
     "notebooks/scaled_dot_product_attention.ipynb", "tests/test_setup_messages.py",
@@ -42,8 +42,14 @@ LONGEST_FIRST = [
 ]
 
 
+# Files that read the same page loads (booksite.desktop_reports) run on one worker.
+SHARED_LOADS = {"tests/test_line_breaking.py": "tests/test_pages.py"}
+
+
 def scope_of(nodeid: str) -> str:
     path, _, rest = nodeid.partition("::")
+    if path in SHARED_LOADS:
+        return SHARED_LOADS[path]
     if path in FIGURE_FILES:
         m = NOTEBOOK_PARAM.search(rest)
         if m and (ROOT / "notebooks" / f"{m['stem']}.ipynb").is_file():

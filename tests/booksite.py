@@ -146,6 +146,7 @@ class PageReport:
     korean_without_font: list[str] = field(default_factory=list)
     console_errors: list[str] = field(default_factory=list)  # console errors, uncaught exceptions
     console_warnings: list[str] = field(default_factory=list)
+    measured: list = field(default_factory=list)  # what inspect_page's scripts returned
 
 
 # Console messages a page may log: (regular expression, reason).  Everything else a
@@ -332,11 +333,120 @@ _MATH_KOREAN = r"""
 """
 
 
-def inspect_page(b, base_url: str, page_path: str, check_fonts: bool = True) -> PageReport:
-    """Open one page in a fresh context (empty cache) and report on it."""
+# Line breaking (tests/test_line_breaking.py), read on every page at desktop size while
+# test_pages.py inspects it (desktop_reports) and on a phone by test_line_breaking.py.
+# Everything a reader can see text in; the sidebar and the page's table of contents
+# included.  Hangul in each of these must be laid out with keep-all.
+KOREAN_STYLES = r"""
+() => {
+  const out = [];
+  const seen = new Set();
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const el = walker.currentNode.parentElement;
+    if (!el || seen.has(el) || !/[\uac00-\ud7a3]/.test(walker.currentNode.textContent)) continue;
+    if (el.closest('script, style, mjx-container, mjx-assistive-mml, pre')) continue;
+    seen.add(el);
+    const s = getComputedStyle(el);
+    const where = (el.closest('.bd-sidebar-primary') ? 'sidebar '
+                 : el.closest('.bd-sidebar-secondary, .bd-toc') ? 'page toc '
+                 : el.closest('td, th') ? 'table '
+                 : el.closest('.admonition, details') ? 'admonition '
+                 : el.closest('figcaption, caption') ? 'caption ' : '') + el.tagName.toLowerCase();
+    out.push({where, text: walker.currentNode.textContent.trim().slice(0, 30),
+              wordBreak: s.wordBreak, overflowWrap: s.overflowWrap});
+  }
+  return out;
+}
+"""
+
+# Words with Hangul that the browser laid out on more than one line.  A word is a
+# maximal run of Hangul syllables, Latin letters and digits (so "ReLU를" and
+# "기울기를" are words; punctuation and spaces end a word), read across inline
+# elements of one block (**이득**을 is one word).  Math, code and hidden text end a
+# word and are not read.
+SPLIT_WORDS = r"""
+() => {
+  const BLOCK = new Set(['block', 'list-item', 'table-cell', 'table-caption', 'flex', 'grid',
+                         'table', 'table-row', 'inline-block', 'flow-root']);
+  const SKIP = 'script, style, mjx-container, mjx-assistive-mml, code, pre, kbd, .MathJax, .math';
+  const blockOf = (el) => {
+    while (el && !BLOCK.has(getComputedStyle(el).display)) el = el.parentElement;
+    return el;
+  };
+  const visible = (el) => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden';
+  // Group visible text nodes by their block container, in document order.
+  const runs = [];  // {block, nodes: [text nodes]} consecutive in one block
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  let current = null;
+  let lastNode = null;
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    const el = node.parentElement;
+    if (!el || el.closest(SKIP) || !visible(el)) { current = null; continue; }
+    const block = blockOf(el);
+    // A skipped element (math, code) between two text nodes ends the run.
+    if (!current || current.block !== block || !adjacent(lastNode, node, block)) {
+      current = {block, nodes: []};
+      runs.push(current);
+    }
+    current.nodes.push(node);
+    lastNode = node;
+  }
+  function adjacent(a, b, block) {
+    // true if no skipped element lies between text nodes a and b inside block
+    const r = document.createRange();
+    r.setStartAfter(a); r.setEndBefore(b);
+    const frag = r.cloneContents();
+    return !frag.querySelector(SKIP) && !frag.querySelector('br, img');
+  }
+  const WORD = /[\uac00-\ud7a3A-Za-z0-9]+/g;
+  const HANGUL = /[\uac00-\ud7a3]/;
+  const split = [];
+  let words = 0;
+  for (const run of runs) {
+    const text = run.nodes.map((n) => n.textContent).join('');
+    if (!HANGUL.test(text)) continue;
+    const starts = [];
+    let pos = 0;
+    for (const n of run.nodes) { starts.push(pos); pos += n.textContent.length; }
+    const locate = (i) => {  // text offset -> [node, offset]
+      let k = starts.length - 1;
+      while (k > 0 && starts[k] > i) k--;
+      return [run.nodes[k], i - starts[k]];
+    };
+    for (const m of text.matchAll(WORD)) {
+      if (!HANGUL.test(m[0]) || m[0].length < 2) continue;
+      words++;
+      const range = document.createRange();
+      range.setStart(...locate(m.index));
+      const [endNode, endOffset] = locate(m.index + m[0].length - 1);
+      range.setEnd(endNode, endOffset + 1);
+      const rects = Array.from(range.getClientRects()).filter((r) => r.width > 0 && r.height > 0);
+      // Two boxes on different lines do not overlap vertically.
+      const lines = [];
+      for (const r of rects) {
+        if (!lines.some((l) => r.top < l.bottom - 1 && r.bottom > l.top + 1)) lines.push(r);
+      }
+      if (lines.length > 1) {
+        const before = text.slice(Math.max(0, m.index - 12), m.index);
+        split.push(`${before}[${m[0]}] in <${run.block.tagName.toLowerCase()}>`);
+      }
+    }
+  }
+  return {words, split};
+}
+"""
+
+
+def inspect_page(b, base_url: str, page_path: str, check_fonts: bool = True, viewport: dict | None = None,
+                 scripts: tuple[str, ...] = ()) -> PageReport:
+    """Open one page in a fresh context (empty cache) and report on it.  The results of
+    ``scripts`` (run with evaluate_json once the page is loaded, before the font check)
+    go to report.measured."""
     report = PageReport(page_path)
     host = urlsplit(base_url).netloc
-    context = b.new_context(service_workers="block")
+    context = b.new_context(service_workers="block", **({"viewport": viewport} if viewport else {}))
     page = context.new_page()
 
     def route(route):
@@ -382,6 +492,7 @@ def inspect_page(b, base_url: str, page_path: str, check_fonts: bool = True) -> 
             page.evaluate(_AFTER_LOAD)
             page.wait_for_load_state("networkidle", timeout=90_000)
             facts = evaluate_json(page, _PAGE_FACTS)
+            report.measured = [evaluate_json(page, script) for script in scripts]
             break
         except Exception as exc:
             if "Execution context was destroyed" not in str(exc):
@@ -404,3 +515,24 @@ def inspect_page(b, base_url: str, page_path: str, check_fonts: bool = True) -> 
         report.korean_without_font += evaluate_json(page, _MATH_KOREAN)
     context.close()
     return report
+
+
+DESKTOP = {"width": 1280, "height": 900}
+_desktop_reports: dict[Path, dict[str, PageReport]] = {}
+
+
+def desktop_reports(html: Path = HTML) -> dict[str, PageReport]:
+    """Every page of the site at ``html`` opened once at desktop size: its inspect_page report,
+    with report.measured = [KOREAN_STYLES, SPLIT_WORDS] read before the font check.
+
+    tests/test_pages.py and tests/test_line_breaking.py both read these, so a page is opened
+    at desktop size once per process; conftest.py runs the two files on one worker.
+    """
+    html = Path(html).resolve()
+    if html not in _desktop_reports:
+        with serve(html) as url, browser() as b:
+            _desktop_reports[html] = {
+                page: inspect_page(b, url, page, viewport=DESKTOP, scripts=(KOREAN_STYLES, SPLIT_WORDS))
+                for page in site_pages(html)
+            }
+    return _desktop_reports[html]

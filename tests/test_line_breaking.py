@@ -36,110 +36,6 @@ if not (HTML / "index.html").is_file():
 
 PAGES = booksite.site_pages(HTML)
 PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
-
-# Everything a reader can see text in; the sidebar and the page's table of contents
-# included.  Hangul in each of these must be laid out with keep-all.
-_STYLES = r"""
-() => {
-  const out = [];
-  const seen = new Set();
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-  while (walker.nextNode()) {
-    const el = walker.currentNode.parentElement;
-    if (!el || seen.has(el) || !/[\uac00-\ud7a3]/.test(walker.currentNode.textContent)) continue;
-    if (el.closest('script, style, mjx-container, mjx-assistive-mml, pre')) continue;
-    seen.add(el);
-    const s = getComputedStyle(el);
-    const where = (el.closest('.bd-sidebar-primary') ? 'sidebar '
-                 : el.closest('.bd-sidebar-secondary, .bd-toc') ? 'page toc '
-                 : el.closest('td, th') ? 'table '
-                 : el.closest('.admonition, details') ? 'admonition '
-                 : el.closest('figcaption, caption') ? 'caption ' : '') + el.tagName.toLowerCase();
-    out.push({where, text: walker.currentNode.textContent.trim().slice(0, 30),
-              wordBreak: s.wordBreak, overflowWrap: s.overflowWrap});
-  }
-  return out;
-}
-"""
-
-# Words with Hangul that the browser laid out on more than one line.  A word is a
-# maximal run of Hangul syllables, Latin letters and digits (so "ReLU를" and
-# "기울기를" are words; punctuation and spaces end a word), read across inline
-# elements of one block (**이득**을 is one word).  Math, code and hidden text end a
-# word and are not read.
-_SPLIT_WORDS = r"""
-() => {
-  const BLOCK = new Set(['block', 'list-item', 'table-cell', 'table-caption', 'flex', 'grid',
-                         'table', 'table-row', 'inline-block', 'flow-root']);
-  const SKIP = 'script, style, mjx-container, mjx-assistive-mml, code, pre, kbd, .MathJax, .math';
-  const blockOf = (el) => {
-    while (el && !BLOCK.has(getComputedStyle(el).display)) el = el.parentElement;
-    return el;
-  };
-  const visible = (el) => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden';
-  // Group visible text nodes by their block container, in document order.
-  const runs = [];  // {block, nodes: [text nodes]} consecutive in one block
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-  let current = null;
-  let lastNode = null;
-  while (walker.nextNode()) {
-    const node = walker.currentNode;
-    const el = node.parentElement;
-    if (!el || el.closest(SKIP) || !visible(el)) { current = null; continue; }
-    const block = blockOf(el);
-    // A skipped element (math, code) between two text nodes ends the run.
-    if (!current || current.block !== block || !adjacent(lastNode, node, block)) {
-      current = {block, nodes: []};
-      runs.push(current);
-    }
-    current.nodes.push(node);
-    lastNode = node;
-  }
-  function adjacent(a, b, block) {
-    // true if no skipped element lies between text nodes a and b inside block
-    const r = document.createRange();
-    r.setStartAfter(a); r.setEndBefore(b);
-    const frag = r.cloneContents();
-    return !frag.querySelector(SKIP) && !frag.querySelector('br, img');
-  }
-  const WORD = /[\uac00-\ud7a3A-Za-z0-9]+/g;
-  const HANGUL = /[\uac00-\ud7a3]/;
-  const split = [];
-  let words = 0;
-  for (const run of runs) {
-    const text = run.nodes.map((n) => n.textContent).join('');
-    if (!HANGUL.test(text)) continue;
-    const starts = [];
-    let pos = 0;
-    for (const n of run.nodes) { starts.push(pos); pos += n.textContent.length; }
-    const locate = (i) => {  // text offset -> [node, offset]
-      let k = starts.length - 1;
-      while (k > 0 && starts[k] > i) k--;
-      return [run.nodes[k], i - starts[k]];
-    };
-    for (const m of text.matchAll(WORD)) {
-      if (!HANGUL.test(m[0]) || m[0].length < 2) continue;
-      words++;
-      const range = document.createRange();
-      range.setStart(...locate(m.index));
-      const [endNode, endOffset] = locate(m.index + m[0].length - 1);
-      range.setEnd(endNode, endOffset + 1);
-      const rects = Array.from(range.getClientRects()).filter((r) => r.width > 0 && r.height > 0);
-      // Two boxes on different lines do not overlap vertically.
-      const lines = [];
-      for (const r of rects) {
-        if (!lines.some((l) => r.top < l.bottom - 1 && r.bottom > l.top + 1)) lines.push(r);
-      }
-      if (lines.length > 1) {
-        const before = text.slice(Math.max(0, m.index - 12), m.index);
-        split.push(`${before}[${m[0]}] in <${run.block.tagName.toLowerCase()}>`);
-      }
-    }
-  }
-  return {words, split};
-}
-"""
 
 # Horizontal overflow: the page scrolls sideways, or a visible element reaches past
 # the viewport's right edge without a scrolling ancestor to contain it.
@@ -264,10 +160,11 @@ def measure(b, url: str, page: str, viewport: dict, scripts: list[str]) -> list:
 @pytest.fixture(scope="module")
 def facts():
     out = {}
+    desktop = booksite.desktop_reports(HTML)  # each page opened at desktop size once for this file and test_pages.py
     with booksite.serve(HTML) as url, booksite.browser() as b:
         for page in PAGES:
-            styles, desktop_split = measure(b, url, page, DESKTOP, [_STYLES, _SPLIT_WORDS])
-            split, overflow, tabs = measure(b, url, page, PHONE, [_READ_THROUGH, _SPLIT_WORDS, _OVERFLOW, _TAB_STOPS])[1:]
+            styles, desktop_split = desktop[page].measured
+            split, overflow, tabs = measure(b, url, page, PHONE, [_READ_THROUGH, booksite.SPLIT_WORDS, _OVERFLOW, _TAB_STOPS])[1:]
             out[page] = {"styles": styles, "split": split, "desktop_split": desktop_split, "overflow": overflow,
                          "tabs": tabs}
     return out
@@ -334,10 +231,10 @@ def test_the_split_check_finds_splits_when_hangul_breaks_anywhere():
     with booksite.serve(HTML) as url, booksite.browser() as b:
         context, pg = open_page(b, url, LONGEST_PAGE, PHONE,
                                 css="* { word-break: normal !important; overflow-wrap: normal !important; }")
-        broken = pg.evaluate(_SPLIT_WORDS)
+        broken = pg.evaluate(booksite.SPLIT_WORDS)
         context.close()
         context, pg = open_page(b, url, LONGEST_PAGE, PHONE)
-        fine = pg.evaluate(_SPLIT_WORDS)
+        fine = pg.evaluate(booksite.SPLIT_WORDS)
         context.close()
     assert len(broken["split"]) > 10, broken
     assert fine["split"] == [] and fine["words"] == broken["words"]

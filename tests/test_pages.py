@@ -21,11 +21,7 @@ PAGES = booksite.site_pages()
 
 @pytest.fixture(scope="module")
 def reports():
-    out = {}
-    with booksite.serve() as url, booksite.browser() as b:
-        for page in PAGES:
-            out[page] = booksite.inspect_page(b, url, page)
-    return out
+    return booksite.desktop_reports()  # shared with test_line_breaking.py
 
 
 def test_every_chapter_is_a_page():
