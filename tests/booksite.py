@@ -72,6 +72,13 @@ def site_pages(html: Path = HTML) -> list[str]:
 COMPRESSIBLE = {".html", ".css", ".js", ".json", ".txt", ".svg", ".map", ".xml", ".ttf"}
 
 
+@functools.lru_cache(maxsize=512)
+def _gzipped(path: Path, mtime_ns: int, size: int) -> bytes:
+    """The gzip body of a file, made once per version of the file (the browser tests open
+    the same pages, scripts and styles many times)."""
+    return gzip.compress(path.read_bytes(), compresslevel=6, mtime=0)
+
+
 class _Handler(http.server.SimpleHTTPRequestHandler):
     """A static server that, like any production web server, gzips text on request."""
 
@@ -85,7 +92,8 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
             and path.suffix in COMPRESSIBLE
             and "gzip" in self.headers.get("Accept-Encoding", "")
         ):
-            body = gzip.compress(path.read_bytes(), compresslevel=6, mtime=0)
+            stat = path.stat()
+            body = _gzipped(path, stat.st_mtime_ns, stat.st_size)
             self.send_response(200)
             self.send_header("Content-Type", self.guess_type(str(path)))
             self.send_header("Content-Encoding", "gzip")
