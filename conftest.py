@@ -32,12 +32,11 @@ NOTEBOOK_PARAM = re.compile(r"\[(?P<stem>[A-Za-z0-9_]+)(?:\.ipynb)?\]$")
 # measured: the workers take them first, so that no worker is left running a long group
 # alone at the end.  Only the order changes.
 LONGEST_FIRST = [
-    "tests/test_minimal_env.py", "tests/test_pages.py", "notebooks/batch_norm.ipynb",
-    "tests/test_korean_search.py", "tests/test_compact_markup.py",
-    "tests/test_bn.py", "notebooks/resnet.ipynb", "tests/test_lazy_sections.py",
-    "notebooks/transformer_block.ipynb", "tests/test_resnet_experiment.py",
-    "notebooks/scaled_dot_product_attention.ipynb", "tests/test_setup_messages.py",
-    "tests/test_strict_build.py", "tests/test_transformer_block.py",
+    "tests/test_minimal_env.py", "tests/test_pages.py", "tests/test_bn.py", "tests/test_strict_build.py",
+    "notebooks/batch_norm.ipynb", "tests/test_compact_markup.py", "tests/test_korean_search.py",
+    "notebooks/resnet.ipynb", "notebooks/transformer_block.ipynb", "tests/test_resnet_experiment.py",
+    "tests/test_lazy_sections.py", "tests/test_setup_messages.py",
+    "notebooks/scaled_dot_product_attention.ipynb", "tests/test_transformer_block.py",
     "notebooks/layer_norm.ipynb", "notebooks/attention_permutation.ipynb",
 ]
 
