@@ -192,6 +192,19 @@ def test_chapter_page_offers_its_notebook_for_download(notebook):
     assert served.read_bytes() == notebook.read_bytes(), "the download differs from the notebook"
 
 
+def test_execution_table_says_each_status_in_words():
+    """The status page's notebook table says 성공 or 실패 (_ext/exec_table_words.py): myst-nb's
+    emoji are in none of the book's fonts, and no page of the site may hold them."""
+    status = (booksite.HTML / "book" / "status.html").read_text(encoding="utf-8")
+    table = status[status.index("<th"):status.index("</table>")]
+    rows = re.findall(r'<tr class="row-(?:odd|even)">(.*?)</tr>', table, flags=re.S)[1:]  # after the header
+    notebooks = sorted(p.stem for p in (booksite.ROOT / "notebooks").glob("*.ipynb"))
+    assert [re.search(r"notebooks/(\w+)", row)[1] for row in rows] == notebooks
+    assert all(re.findall(r"<p>(성공|실패)</p>", row) == ["성공"] for row in rows), rows
+    pages = [booksite.HTML / page for page in PAGES]
+    assert not [p.name for p in pages if re.search("[\u2705\u274c]", p.read_text(encoding="utf-8"))]
+
+
 @pytest.fixture(scope="module")
 def disk_browser():
     with booksite.browser() as b:
