@@ -300,11 +300,11 @@ _MARK_HANGUL = r"""
     const chars = own.match(hangul);
     const style = getComputedStyle(el);
     const lang = el.closest('[lang]')?.getAttribute('lang') ?? '';
-    const key = JSON.stringify([...properties.map((p) => style.getPropertyValue(p)), lang]);
+    const values = properties.map((p) => style.getPropertyValue(p));
+    const key = JSON.stringify([...values, lang]);
     if (!index.has(key)) {
       index.set(key, groups.length);
-      groups.push({key, lang, values: properties.map((p) => style.getPropertyValue(p)), chars: new Set(),
-                   bold: parseInt(style.fontWeight, 10) >= 600});
+      groups.push({key, lang, values, chars: new Set(), bold: parseInt(style.fontWeight, 10) >= 600});
     }
     const group = index.get(key);
     chars.forEach((c) => groups[group].chars.add(c));
