@@ -112,6 +112,28 @@ def tex_installed_size() -> str:
     return f"{kib / 1024:.0f} MB"
 
 
+
+def machine() -> str:
+    """The cores, the processor's model name (from /proc/cpuinfo, where there is one) and the browser the
+    pages are timed in: the times in the tables are only comparable between runs on the same kind of machine."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    import booksite  # noqa: E402
+
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        browser = subprocess.run([booksite.chromium_path(full=True), "--version"], capture_output=True,
+                                 text=True, timeout=60).stdout.strip()
+    except (OSError, RuntimeError, subprocess.SubprocessError):
+        browser = "no chromium found"
+    return f"{os.cpu_count()} cores" + (f" ({model})" if model else "") + f", {browser}"
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-tests", action="store_true", help="skip timing ./test.sh")
@@ -131,7 +153,7 @@ def main() -> int:
         pages = args.page or None
         if args.detail:
             pages = sorted(set((pages or []) + args.detail)) if pages else None
-        lines = [f"측정 환경 (machine): {os.cpu_count()} cores, load average "
+        lines = [f"측정 환경 (machine): {machine()}, load average "
                  f"{' '.join(f'{x:.2f}' for x in os.getloadavg())} at the start, site `{args.html}`.", "",
                  *page_section(args.html, args.runs, pages, args.detail)]
         print("\n".join(lines))
@@ -197,7 +219,7 @@ def main() -> int:
 
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     lines = [
-        f"측정 환경 (machine): {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"측정 환경 (machine): {machine()}, Python {platform.python_version()}, "
         f"commit `{commit}`, load average {load} at the end, `.venv/bin/python benchmarks/run.py`.",
         "",
         "| 항목 (measure) | 값 (value) | 목표 (target) |",
