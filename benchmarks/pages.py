@@ -130,20 +130,25 @@ def table(results: list[PageTiming], rates=(1, 4)) -> list[str]:
     return lines
 
 
+def short_name(page: str) -> str:
+    """The page's file stem: a whole path in code type is wider than a phone's column."""
+    return page.rsplit("/", 1)[-1].removesuffix(".html")
+
+
 def verdict(results: list[PageTiming]) -> list[str]:
     chapters = [r for r in results if is_chapter(r.page)]
     out = []
     if chapters and 4 in chapters[0].times:
         slow = max(chapters, key=lambda r: r.times[4]["readable"])
         t = slow.times[4]["readable"]
-        out.append(f"- 4x 스로틀링에서 가장 느린 장: `{slow.page}` {t:.0f} ms "
+        out.append(f"- 4x 스로틀링에서 가장 느린 장: `{short_name(slow.page)}` {t:.0f} ms "
                    f"(목표 {CHAPTER_READABLE_MS_4X} ms 미만: {'달성' if t < CHAPTER_READABLE_MS_4X else '미달'})")
     if chapters:
         heavy = max(chapters, key=lambda r: r.wire)
-        out.append(f"- 전송량이 가장 큰 장: `{heavy.page}` {heavy.wire / 1e3:.0f} kB "
+        out.append(f"- 전송량이 가장 큰 장: `{short_name(heavy.page)}` {heavy.wire / 1e3:.0f} kB "
                    f"(목표 {CHAPTER_WIRE / 1e3:.0f} kB 미만: {'달성' if heavy.wire < CHAPTER_WIRE else '미달'})")
     big = max(results, key=lambda r: r.decoded_without_figures)
-    out.append(f"- 그림을 빼고 가장 큰 페이지: `{big.page}` {big.decoded_without_figures / 1e3:.0f} kB decoded "
+    out.append(f"- 그림을 빼고 가장 큰 페이지: `{short_name(big.page)}` {big.decoded_without_figures / 1e3:.0f} kB decoded "
                f"(목표 {DECODED_WITHOUT_FIGURES / 1e3:.0f} kB 이하: "
                f"{'달성' if big.decoded_without_figures <= DECODED_WITHOUT_FIGURES else '미달'})")
     return out
