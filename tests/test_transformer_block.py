@@ -8,6 +8,7 @@
 * at initialization, for the chapter's fixed seeds, the last layer's gradient does not
   shrink with depth in Post-LN and does shrink in Pre-LN (Xiong et al. 2020, Theorem 1),
   seed by seed on the paired runs, not only in the medians;
+* the per-layer profile leans further toward the output in Post-LN than in Pre-LN, seed by seed at every depth;
 * Adam's first step moves a deep Post-LN stack's output more than a Pre-LN stack's, seed by seed;
 * the block's functions reject wrong shapes with a ValueError.
 """
@@ -181,16 +182,31 @@ def test_last_layer_gradient_claim_holds_seed_by_seed(experiment):
 
 
 def test_per_layer_profile_output_side_versus_input_side_seed_by_seed(experiment):
-    """At L = 16: block 16 over block 1 is > 1 for every seed in Post-LN and < 1 in Pre-LN, and Pre-LN's
-    gradient falls with the block number (negative rank correlation) for every seed."""
-    for placement, above_one in (("post", True), ("pre", False)):
-        prof = np.array([p["layers"] for p in experiment[placement, 16]])
-        ratio = prof[:, -1] / prof[:, 0]
-        assert np.all(ratio > 1.0) if above_one else np.all(ratio < 1.0)
+    """Block L over block 1, per seed: < 1 in Pre-LN at every depth; Post-LN's over Pre-LN's on the same seed > 1
+    at every depth; Post-LN's median > 1 from depth 8 on; Pre-LN's gradient falls with the block number
+    (negative rank correlation) for every seed at L = 16."""
+    def ends(placement, L):
+        prof = np.array([p["layers"] for p in experiment[placement, L]])
+        return prof[:, -1] / prof[:, 0]
+    for L in tb.EXP["depths"]:
+        post, pre = ends("post", L), ends("pre", L)
+        assert np.all(pre < 1.0), L
+        assert np.all(post / pre > 1.0), L
+        if L >= 8:
+            assert np.median(post) > 1.0, L
     prof = np.array([p["layers"] for p in experiment["pre", 16]])
     ranks = np.argsort(np.argsort(prof, axis=1), axis=1)
     rho = [np.corrcoef(r, np.arange(16))[0, 1] for r in ranks]
     assert max(rho) < 0.0
+
+
+def test_sequence_gradient_share_rises_with_token_alignment(experiment):
+    """Over every depth and seed, the sequence loss's gradient over the per-token one rises with the mean
+    cosine between tokens (Spearman > 0.5), in both placements: the chapter's reading of figure 3's right panel."""
+    for placement in ("post", "pre"):
+        pts = np.array([(p["cosine"], p["layers"][-1] / p["token"])
+                        for L in tb.EXP["depths"] for p in experiment[placement, L]]).T
+        assert tb.spearman(*pts) > 0.5, placement
 
 
 def test_first_adam_step_moves_deep_post_ln_output_more_seed_by_seed(experiment):
